@@ -1,0 +1,171 @@
+import Foundation
+import Yams
+
+/// Facts about where merged values came from, for the checks that can only run after
+/// the file, the environment and the flags have all been applied.
+struct ConfigProvenance {
+    /// Where `load.model` was chosen.
+    var model = SourceLocation.defaults("load.model")
+    /// Stages as written; whether `users` or `rate` is the target depends on the final model.
+    var stageDrafts: [StageDraft] = []
+    /// Position of each endpoint in the file, parallel to `LoadOpsConfig.endpoints`.
+    var endpointLocations: [SourceLocation] = []
+}
+
+struct StageDraft {
+    var duration: Double
+    var users: Int?
+    var rate: Double?
+    var ramp: Bool
+    var location: SourceLocation
+}
+
+/// Reads `loadops.yml` onto a configuration that already holds the defaults. One function per section.
+struct ConfigFileParser {
+    /// The file as the user named it, for messages.
+    let displayPath: String
+    /// Folder of the file: relative credential paths are taken from there.
+    let baseDirectory: String
+    /// For `~` in paths.
+    let homeDirectory: String
+
+    static let topLevelKeys = [
+        "host", "allow_hosts", "environment", "insecure", "output", "load", "endpoints", "credentials", "thresholds",
+    ]
+    static let loadKeys = [
+        "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages",
+    ]
+    static let stageKeys = ["duration", "users", "rate", "ramp"]
+    static let credentialKeys = ["file", "bearer_env"]
+
+    func apply(yaml: String, to config: inout LoadOpsConfig, provenance: inout ConfigProvenance) throws {
+        guard let root = try compose(yaml) else { return }  // an empty file means "all defaults"
+        let document = ConfigNode(node: root, path: "", file: displayPath)
+        if document.isNull { return }
+        let top = try document.mapping(
+            allowedKeys: Self.topLevelKeys, expected: "a mapping of settings (host, load, endpoints, ...)")
+
+        if let host = top["host"] { config.host = try host.parse(.httpURL) }
+        if let hosts = top["allow_hosts"] {
+            config.allowHosts = try hosts.listOrSingle(expected: "a list of host names").map { try $0.parse(.allowedHost) }
+        }
+        if let environment = top["environment"] { config.environment = try environment.string() }
+        if let insecure = top["insecure"] { config.insecure = try insecure.bool() }
+        if let output = top["output"] { config.output = try output.string(expected: "a folder name") }
+        if let load = top["load"] { try parseLoad(load, into: &config.load, provenance: &provenance) }
+        if let endpoints = top["endpoints"] {
+            let parsed = try EndpointParser.parse(endpoints)
+            config.endpoints = parsed.map(\.endpoint)
+            provenance.endpointLocations = parsed.map(\.location)
+        }
+        if let credentials = top["credentials"] { config.credentials = try parseCredentials(credentials) }
+        if let thresholds = top["thresholds"] { config.thresholds = try parseThresholds(thresholds) }
+    }
+
+    /// Yams reports syntax errors with a position; keep it and drop the rest of its text (a snippet of the file).
+    private func compose(_ yaml: String) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw syntaxError(error)
+        }
+    }
+
+    private func syntaxError(_ error: YamlError) -> ConfigError {
+        func positioned(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ConfigError {
+            var message = "invalid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            return ConfigError(kind: .syntax, file: displayPath, line: mark.line, column: mark.column, message: message)
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return positioned(mark, problem, context)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return ConfigError(
+                kind: .syntax, file: displayPath, line: context.mark.line, column: context.mark.column,
+                message: "duplicate key \(keys) in the same mapping")
+        case .reader(let problem, _, _, _):
+            return ConfigError(kind: .syntax, file: displayPath, message: "not valid UTF-8 text: \(problem)")
+        default:
+            return ConfigError(kind: .syntax, file: displayPath, message: "invalid YAML: \(error)")
+        }
+    }
+
+    // MARK: load
+
+    private func parseLoad(_ node: ConfigNode, into load: inout LoadSettings, provenance: inout ConfigProvenance) throws {
+        let section = try node.mapping(allowedKeys: Self.loadKeys)
+        if let model = section["model"] {
+            load.model = try model.parse(.model)
+            provenance.model = model.location
+        }
+        if let users = section["users"] { load.users = try users.parse(.wholeNumber(atLeast: 1)) }
+        if let spawnRate = section["spawn_rate"] { load.spawnRate = try spawnRate.parse(.positiveNumber) }
+        if let duration = section["duration"] { load.duration = try duration.parse(.positiveDuration) }
+        if let thinkTime = section["think_time"] { load.thinkTime = try thinkTime.parse(.thinkTime) }
+        if let rate = section["rate"] { load.rate = try rate.parse(.positiveRate) }
+        if let connections = section["max_connections"] {
+            load.maxConnections = try connections.parse(.wholeNumber(atLeast: 1))
+        }
+        if let timeout = section["timeout"] { load.timeout = try timeout.parse(.positiveDuration) }
+        if let stages = section["stages"] { provenance.stageDrafts = try parseStages(stages) }
+    }
+
+    private func parseStages(_ node: ConfigNode) throws -> [StageDraft] {
+        try node.sequence(expected: "a list of stages such as - { duration: 10m, rate: 100/min }").map { item in
+            let stage = try item.mapping(allowedKeys: Self.stageKeys, expected: "a stage such as { duration: 10m, users: 50 }")
+            guard let duration = stage["duration"] else {
+                throw item.error("a stage needs a duration, e.g. { duration: 10m, users: 50 }")
+            }
+            // Zero is a valid target: a ramp down to nothing.
+            let rateRule = ValueRule<Double>(expected: RateParser.expectation) { try? RateParser.perSecond(from: $0) }
+            let users = try stage["users"]?.parse(.wholeNumber(atLeast: 0))
+            let rate = try stage["rate"]?.parse(rateRule)
+            guard users != nil || rate != nil else {
+                throw item.error("a stage needs a target: users (closed model) or rate (open model)")
+            }
+            return StageDraft(
+                duration: try duration.parse(.positiveDuration), users: users, rate: rate,
+                ramp: try stage["ramp"]?.bool() ?? false, location: item.location)
+        }
+    }
+
+    // MARK: credentials and thresholds
+
+    private func parseCredentials(_ node: ConfigNode) throws -> CredentialsConfig {
+        let section = try node.mapping(
+            allowedKeys: Self.credentialKeys, expected: "a mapping with file: PATH or bearer_env: VARIABLE")
+        switch (section["file"], section["bearer_env"]) {
+        case (let file?, nil):
+            return .basicFile(path: resolvePath(try file.string(expected: "a file path")))
+        case (nil, let variable?):
+            return .bearerEnv(variable: try variable.parse(.variableName))
+        case (.some, .some):
+            throw node.error("give either file (key:secret lines for basic auth) or bearer_env, not both")
+        case (nil, nil):
+            throw node.error("expected file: PATH (key:secret lines for basic auth) or bearer_env: VARIABLE")
+        }
+    }
+
+    private func parseThresholds(_ node: ConfigNode) throws -> [String: [String]] {
+        var thresholds: [String: [String]] = [:]
+        for entry in try node.openMapping(expected: "a mapping of scope (aggregate or an endpoint) to a list of expressions") {
+            guard !entry.value.isNull else { continue }
+            thresholds[entry.key] = try entry.value
+                .listOrSingle(expected: "a list of expressions such as [\"p95 < 1s\", \"error_rate < 5%\"]")
+                .map { try $0.string(expected: "an expression such as \"p95 < 1s\"") }
+        }
+        return thresholds
+    }
+
+    /// `~` is the home folder; a relative path is relative to the configuration file, not to wherever loadops is run.
+    func resolvePath(_ path: String) -> String {
+        if path == "~" { return homeDirectory }
+        if path.hasPrefix("~/") { return (homeDirectory as NSString).appendingPathComponent(String(path.dropFirst(2))) }
+        if path.hasPrefix("/") { return path }
+        return (baseDirectory as NSString).appendingPathComponent(path)
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+
+/// Values given on the command line; nil means "not given". Durations and rates stay text
+/// so the flags accept `10m` and `50/s` and are checked by the same rules as the file.
+///
+/// A command-line `--duration`, `--users-max` (closed model) or `--rate` (open model) asks for a
+/// flat run, so it replaces a stage profile from the file rather than being silently ignored.
+public struct ConfigOverrides: Sendable, Equatable {
+    public var host: String?
+    public var usersMax: Int?
+    public var spawnRate: Double?
+    public var duration: String?
+    public var output: String?
+    public var model: LoadModel?
+    public var rate: String?
+    public var insecure: Bool?
+    public var environment: String?
+
+    public init(
+        host: String? = nil, usersMax: Int? = nil, spawnRate: Double? = nil, duration: String? = nil,
+        output: String? = nil, model: LoadModel? = nil, rate: String? = nil, insecure: Bool? = nil,
+        environment: String? = nil
+    ) {
+        self.host = host
+        self.usersMax = usersMax
+        self.spawnRate = spawnRate
+        self.duration = duration
+        self.output = output
+        self.model = model
+        self.rate = rate
+        self.insecure = insecure
+        self.environment = environment
+    }
+}
+
+/// Builds the effective configuration: defaults, then `loadops.yml`, then the environment
+/// (`.env.load-testing`, overridden by the process environment), then the command-line flags.
+public enum ConfigLoader {
+    public static let defaultFileName = "loadops.yml"
+
+    /// The `LOAD_TEST_*` variables of the guide's `.env.load-testing` that loadops reads.
+    public static let environmentVariables = [
+        "LOAD_TEST_HOST", "LOAD_TEST_USERS_MAX", "LOAD_TEST_SPAWN_RATE", "LOAD_TEST_DURATION_SECONDS",
+        "LOAD_TEST_OUTPUT", "LOAD_TEST_MODEL", "LOAD_TEST_RATE", "LOAD_TEST_ENVIRONMENT",
+    ]
+
+    /// - Parameters:
+    ///   - path: the configuration file; nil means `loadops.yml` in `workingDirectory` when there is one.
+    ///   - environment: the process environment (`ProcessInfo.processInfo.environment`).
+    public static func load(
+        path: String?, environment: [String: String], overrides: ConfigOverrides, workingDirectory: String
+    ) throws -> LoadOpsConfig {
+        var config = LoadOpsConfig()
+        var provenance = ConfigProvenance()
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+
+        if let file = try locateFile(path: path, workingDirectory: workingDirectory) {
+            let parser = ConfigFileParser(
+                displayPath: file.displayPath, baseDirectory: (file.fullPath as NSString).deletingLastPathComponent,
+                homeDirectory: home)
+            try parser.apply(yaml: try readText(file.fullPath, displayPath: file.displayPath), to: &config, provenance: &provenance)
+            config.sourceDescription = file.displayPath
+        }
+
+        let variables = try environmentValues(environment, workingDirectory: workingDirectory)
+        try applyEnvironment(variables, to: &config, provenance: &provenance)
+        try applyOverrides(overrides, to: &config, provenance: &provenance)
+        try finish(&config, provenance: provenance)
+        return config
+    }
+
+    // MARK: file
+
+    private struct LocatedFile {
+        var fullPath: String
+        var displayPath: String
+    }
+
+    private static func locateFile(path: String?, workingDirectory: String) throws -> LocatedFile? {
+        guard let path else {
+            let fullPath = (workingDirectory as NSString).appendingPathComponent(defaultFileName)
+            return FileManager.default.fileExists(atPath: fullPath)
+                ? LocatedFile(fullPath: fullPath, displayPath: defaultFileName) : nil
+        }
+        let fullPath = path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+        guard FileManager.default.fileExists(atPath: fullPath) else { throw ConfigError.missingFile(path) }
+        return LocatedFile(fullPath: fullPath, displayPath: path)
+    }
+
+    static func readText(_ fullPath: String, displayPath: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: fullPath, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError.unreadableFile(displayPath, reason: "it is a folder, not a file")
+        }
+        guard let data = FileManager.default.contents(atPath: fullPath) else {
+            throw ConfigError.unreadableFile(displayPath, reason: "permission denied or I/O error")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError.unreadableFile(displayPath, reason: "it is not UTF-8 text")
+        }
+        return text
+    }
+
+    // MARK: environment
+
+    /// Each known variable with where it came from; the process environment wins over `.env.load-testing`.
+    private static func environmentValues(
+        _ environment: [String: String], workingDirectory: String
+    ) throws -> [(name: String, value: String, location: SourceLocation)] {
+        let dotEnvPath = (workingDirectory as NSString).appendingPathComponent(EnvironmentFile.fileName)
+        var fromFile: [String: EnvironmentFile.Entry] = [:]
+        if FileManager.default.fileExists(atPath: dotEnvPath) {
+            fromFile = try EnvironmentFile.parse(readText(dotEnvPath, displayPath: EnvironmentFile.fileName))
+        }
+        return environmentVariables.compactMap { name in
+            // An empty value (`LOAD_TEST_RATE=`) means "not set", as it usually does in shell scripts.
+            if let value = environment[name], !value.isEmpty {
+                return (name, value, SourceLocation(file: SourceLocation.environmentFile, field: name))
+            }
+            if let entry = fromFile[name], !entry.value.isEmpty {
+                return (name, entry.value, SourceLocation(file: EnvironmentFile.fileName, line: entry.line, field: name))
+            }
+            return nil
+        }
+    }
+
+    private static func applyEnvironment(
+        _ variables: [(name: String, value: String, location: SourceLocation)],
+        to config: inout LoadOpsConfig, provenance: inout ConfigProvenance
+    ) throws {
+        for (name, value, location) in variables {
+            switch name {
+            case "LOAD_TEST_HOST": config.host = try read(value, .httpURL, at: location)
+            case "LOAD_TEST_USERS_MAX": config.load.users = try read(value, .wholeNumber(atLeast: 1), at: location)
+            case "LOAD_TEST_SPAWN_RATE": config.load.spawnRate = try read(value, .positiveNumber, at: location)
+            case "LOAD_TEST_DURATION_SECONDS": config.load.duration = try read(value, .positiveDuration, at: location)
+            case "LOAD_TEST_OUTPUT": config.output = try read(value, .nonEmpty, at: location)
+            case "LOAD_TEST_MODEL":
+                config.load.model = try read(value, .model, at: location)
+                provenance.model = location
+            case "LOAD_TEST_RATE": config.load.rate = try read(value, .positiveRate, at: location)
+            case "LOAD_TEST_ENVIRONMENT": config.environment = value
+            default: break
+            }
+        }
+    }
+
+    // MARK: flags
+
+    private static func applyOverrides(
+        _ overrides: ConfigOverrides, to config: inout LoadOpsConfig, provenance: inout ConfigProvenance
+    ) throws {
+        if let host = overrides.host { config.host = try read(host, .httpURL, at: .commandLine("--host")) }
+        if let users = overrides.usersMax {
+            config.load.users = try read(String(users), .wholeNumber(atLeast: 1), at: .commandLine("--users-max"))
+        }
+        if let spawnRate = overrides.spawnRate {
+            let text = DecimalNumber.format(spawnRate)
+            guard spawnRate.isFinite, spawnRate > 0 else {
+                throw ConfigError.invalid(.commandLine("--spawn-rate"), "expected a number > 0, got \"\(text)\"")
+            }
+            config.load.spawnRate = spawnRate
+        }
+        if let duration = overrides.duration {
+            config.load.duration = try read(duration, .positiveDuration, at: .commandLine("--duration"))
+        }
+        if let output = overrides.output { config.output = try read(output, .nonEmpty, at: .commandLine("--output")) }
+        if let model = overrides.model {
+            config.load.model = model
+            provenance.model = .commandLine("--model")
+        }
+        if let rate = overrides.rate { config.load.rate = try read(rate, .positiveRate, at: .commandLine("--rate")) }
+        if let insecure = overrides.insecure { config.insecure = insecure }
+        if let environment = overrides.environment { config.environment = environment }
+
+        let asksForFlatRun = overrides.duration != nil
+            || (config.load.model == .closed && overrides.usersMax != nil)
+            || (config.load.model == .open && overrides.rate != nil)
+        if asksForFlatRun { provenance.stageDrafts = [] }
+    }
+
+    private static func read<T>(_ text: String, _ rule: ValueRule<T>, at location: SourceLocation) throws -> T {
+        do {
+            return try rule(text)
+        } catch {
+            throw ConfigError.invalid(location, error.description)
+        }
+    }
+
+    // MARK: checks across settings
+
+    /// Checks that depend on the final model, which any layer may have changed.
+    private static func finish(_ config: inout LoadOpsConfig, provenance: ConfigProvenance) throws {
+        let model = config.load.model
+        config.load.stages = try provenance.stageDrafts.map { draft in
+            switch model {
+            case .closed:
+                guard let users = draft.users else {
+                    throw ConfigError.invalid(
+                        draft.location,
+                        "the load model is closed, so each stage needs users (e.g. { duration: 10m, users: 50 }); rate is for model: open")
+                }
+                return LoadStage(duration: draft.duration, target: Double(users), ramp: draft.ramp)
+            case .open:
+                guard let rate = draft.rate else {
+                    throw ConfigError.invalid(
+                        draft.location,
+                        "the load model is open, so each stage needs a rate (e.g. { duration: 10m, rate: 100/min }); users is for model: closed")
+                }
+                return LoadStage(duration: draft.duration, target: rate, ramp: draft.ramp)
+            }
+        }
+
+        var endpointLocations = provenance.endpointLocations
+        if config.endpoints.isEmpty {
+            config.endpoints = [EndpointConfig(method: "GET", path: "/")]
+            endpointLocations = [.defaults("endpoints")]
+        }
+
+        guard model == .open, config.load.stages.isEmpty, config.load.rate == nil else { return }
+        guard config.endpoints.contains(where: { $0.rate != nil }) else {
+            throw ConfigError.invalid(
+                provenance.model,
+                "the open model starts requests at a set rate, but no rate is given: give endpoints a rate "
+                    + "(e.g. - \"get /health\": 50/s), set load.rate (e.g. rate: 100/s), add load.stages, or pass --rate")
+        }
+        if let missing = config.endpoints.indices.first(where: { config.endpoints[$0].rate == nil }) {
+            let endpoint = config.endpoints[missing]
+            throw ConfigError.invalid(
+                endpointLocations.indices.contains(missing) ? endpointLocations[missing] : provenance.model,
+                "\(endpoint.method) \(endpoint.path) has no rate while other endpoints do: with the open model give it one "
+                    + "(e.g. \"\(endpoint.method.lowercased()) \(endpoint.path)\": 10/s) or set load.rate to share among the endpoints without one")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// `loadops init`: a commented `loadops.yml` that works against the built-in target, and the
+/// `checklists/`, `baselines/` and `archive/` folders of the project layout.
+public enum ProjectInitializer {
+    /// Creates what is missing and returns the paths it created. Writes nothing at all when
+    /// `loadops.yml` already exists.
+    @discardableResult
+    public static func initialize(in directory: String) throws -> [String] {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ProjectInitializerError.directoryMissing(directory)
+        }
+        let configPath = (directory as NSString).appendingPathComponent(ConfigLoader.defaultFileName)
+        guard !fileManager.fileExists(atPath: configPath) else {
+            throw ProjectInitializerError.configExists(configPath)
+        }
+
+        var created: [String] = []
+        do {
+            try template.write(toFile: configPath, atomically: true, encoding: .utf8)
+            created.append(configPath)
+            for folder in ["checklists", "baselines", "archive"] {
+                let path = (directory as NSString).appendingPathComponent(folder)
+                if !fileManager.fileExists(atPath: path) {
+                    try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    created.append(path)
+                }
+            }
+            // Keeps the empty archive folder in git.
+            let keep = (directory as NSString).appendingPathComponent("archive/.gitkeep")
+            if !fileManager.fileExists(atPath: keep) {
+                guard fileManager.createFile(atPath: keep, contents: Data()) else {
+                    throw ProjectInitializerError.writeFailed(keep, reason: "cannot create the file")
+                }
+                created.append(keep)
+            }
+        } catch let error as ProjectInitializerError {
+            throw error
+        } catch {
+            throw ProjectInitializerError.writeFailed(directory, reason: error.localizedDescription)
+        }
+        return created
+    }
+
+    /// The starting `loadops.yml`: seed 001's check-in endpoints against the built-in target, closed model, 30 seconds.
+    public static let template = """
+        # loadops.yml: what to load test and how hard. Written by `loadops init`.
+        #
+        # Every setting can be overridden by a LOAD_TEST_* variable (in the environment or in
+        # .env.load-testing) and by a flag, e.g. `loadops run --users 50 --duration 10m`.
+        # `loadops config show` prints the result of all three.
+
+        # Base URL of the system under test. This one is the built-in demo API.
+        host: http://127.0.0.1:8000
+
+        # Load is only sent to loopback and to the hosts listed here: to its target, a load
+        # test looks like a denial-of-service attack. Add the staging hosts you may test.
+        allow_hosts: []
+
+        # environment: staging           # recorded with the results (staging, production, ...)
+        output: load_test_reports          # where results are written
+
+        load:
+          # closed: a number of users, each sending a request, waiting for the answer and
+          #         thinking before the next one (Locust).
+          # open:   requests start at a set rate whatever the server does (k6); give the
+          #         endpoints below their rates (uncomment them) when you switch.
+          model: closed
+          users: 10
+          spawn_rate: 5                    # users started per second
+          duration: 30s                    # 30s, 10m, 1h30m ...
+          think_time: 100ms-500ms          # pause between a user's requests
+          timeout: 10s
+          # A step profile replaces duration, e.g. "100 RPM for 10 min, then 500 RPM for 30 min"
+          # with model: open (for the closed model give users instead of rate):
+          # stages:
+          #   - { duration: 10m, rate: 100/min }
+          #   - { duration: 30m, rate: 500/min }
+
+        # The vets-api check-in load profile (seed 001), which `loadops target` serves. The weights keep its mix in the closed
+        # model; the rates are its requests per minute, for the open model.
+        # Placeholders: {uuid}, {seq} (1, 2, 3...), {int:1-100}.
+        endpoints:
+          - method: GET
+            path: /sessions/{uuid}
+            weight: 5
+            # rate: 3005/min
+          - method: POST
+            path: /sessions/{uuid}
+            body: { status: "created", visit: "{int:1-1000}" }
+            weight: 5
+            # rate: 3005/min
+          - method: GET
+            path: /patient_checkin/{uuid}
+            weight: 1
+            # rate: 588/min
+          - method: POST
+            path: /patient_checkin/{uuid}
+            body: { status: "created", visit: "{int:1-1000}" }
+            weight: 1
+            # rate: 588/min
+          - method: GET
+            path: /pre_checkin/{uuid}
+            weight: 4
+            # rate: 2417/min
+          - method: POST
+            path: /pre_checkin/{uuid}
+            body: { status: "created", visit: "{int:1-1000}" }
+            weight: 4
+            # rate: 2417/min
+
+        # A deployment that needs key:secret credentials (seed 003), sent as HTTP basic auth:
+        # credentials:
+        #   file: ~/.ecs/.htpasswd
+        # or a bearer token taken from an environment variable:
+        #   bearer_env: API_TOKEN
+
+        # Pass/fail criteria, for the whole run ("aggregate") or per endpoint:
+        # thresholds:
+        #   aggregate: ["p95 < 1s", "error_rate < 5%"]
+        #   "get /sessions/{uuid}": ["p99 < 2s"]
+
+        """
+}
+
+public enum ProjectInitializerError: Error, CustomStringConvertible, Equatable, Sendable {
+    case configExists(String)
+    case directoryMissing(String)
+    case writeFailed(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .configExists(let path):
+            return "\(path) already exists; nothing was written (edit it, or move it away and run `loadops init` again)"
+        case .directoryMissing(let path):
+            return "\(path): no such folder"
+        case .writeFailed(let path, let reason):
+            return "\(path): cannot write: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a connection reports to the worker that owns it. All calls happen on the worker's event loop.
+protocol LoadConnectionOwner: AnyObject {
+    /// The connection is open and can take a request.
+    func connectionReady(_ connection: LoadConnection)
+    /// A request finished (answered or failed). `reusable` is false when the connection is closing.
+    func connectionFinished(_ connection: LoadConnection, reusable: Bool)
+    /// The connection is gone; no request is in flight on it any more.
+    func connectionClosed(_ connection: LoadConnection)
+}
+
+/// One keep-alive HTTP/1.1 connection sending one request at a time. Latencies go straight
+/// into the loop's statistics; the owner decides what to send next.
+final class LoadConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private unowned let owner: any LoadConnectionOwner
+    private let shared: LoopShared
+    /// Which credential this connection's requests carry.
+    let credential: Int
+    /// Free for the owner's bookkeeping (user slot, position in the idle list, ...).
+    var slot: Int = -1
+
+    private var context: ChannelHandlerContext?
+    private var reader = ResponseReader()
+    private var pending: ByteBuffer?
+    private var scratch = ByteBuffer()
+    private var bodyScratch = ByteBuffer()
+
+    private(set) var inFlight = false
+    private var endpoint = 0
+    private var intendedNanos: UInt64 = 0
+    private(set) var sentNanos: UInt64 = 0
+    private var closed = false
+
+    init(owner: any LoadConnectionOwner, shared: LoopShared, credential: Int) {
+        self.owner = owner
+        self.shared = shared
+        self.credential = credential
+    }
+
+    private var isActive = false
+    /// Connected and not closing: can take a request.
+    var isOpen: Bool { isActive && !closed }
+
+    /// Sends a request for `endpoint`; `intendedNanos` is when it should have started
+    /// (the open model's schedule), used for the coordinated-omission-corrected latency.
+    func send(endpoint: Int, intendedNanos: UInt64) {
+        guard let context, !closed else { return }
+        self.endpoint = endpoint
+        self.intendedNanos = intendedNanos
+        let template = shared.templates[endpoint]
+        reader.reset(expectsNoBody: shared.isHead[endpoint])
+        let request = template.request(credential: credential, scratch: &scratch, bodyScratch: &bodyScratch,
+                                       random: &shared.random, sequence: &shared.sequence)
+        inFlight = true
+        sentNanos = NIODeadline.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+    }
+
+    /// Gives up on the request in flight (timeout, end of run) and closes.
+    func abandon(failure: FailureKind?) {
+        if inFlight, let failure {
+            complete(bodyBytes: 0, failure: failure, reusable: false)
+        }
+        inFlight = false
+        close()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        context?.close(promise: nil)
+    }
+
+    // MARK: ChannelInboundHandler
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        isActive = true
+        owner.connectionReady(self)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        guard inFlight else { return }  // bytes nobody asked for: ignore
+        if var buffered = pending {
+            buffered.writeBuffer(&incoming)
+            incoming = buffered
+            pending = nil
+        }
+        do {
+            if let response = try reader.read(&incoming) {
+                let failure: FailureKind? = shared.endpoints[endpoint].isSuccess(status: response.status)
+                    ? nil : .httpStatus(response.status)
+                complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive)
+                if !response.keepAlive { close() }
+            } else if incoming.readableBytes > 0 {
+                pending = incoming
+            }
+        } catch {
+            complete(bodyBytes: 0, failure: .other("malformed HTTP response"), reusable: false)
+            close()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        isActive = false
+        if inFlight {
+            if let response = reader.connectionClosed() {
+                let failure: FailureKind? = shared.endpoints[endpoint].isSuccess(status: response.status)
+                    ? nil : .httpStatus(response.status)
+                complete(bodyBytes: response.bodyBytes, failure: failure, reusable: false)
+            } else {
+                complete(bodyBytes: 0, failure: .connectionReset, reusable: false)
+            }
+        }
+        self.context = nil
+        owner.connectionClosed(self)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if inFlight {
+            complete(bodyBytes: 0, failure: FailureClassifier.classify(error), reusable: false)
+        }
+        close()
+    }
+
+    private func complete(bodyBytes: Int, failure: FailureKind?, reusable: Bool) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        inFlight = false
+        pending = nil
+        shared.statistics.record(
+            endpoint: endpoint,
+            correctedNanos: now &- min(intendedNanos, sentNanos),
+            uncorrectedNanos: now &- sentNanos,
+            bodyBytes: bodyBytes,
+            failure: failure)
+        owner.connectionFinished(self, reusable: reusable && !closed)
+    }
+}
+
+/// Maps NIO and socket errors to the failure kinds users see in reports.
+enum FailureClassifier {
+    static func classify(_ error: Error) -> FailureKind {
+        if let io = error as? IOError {
+            return classify(errno: io.errnoCode)
+        }
+        if let connection = error as? NIOConnectionError {
+            for attempt in connection.connectionErrors {
+                if let io = attempt.error as? IOError { return classify(errno: io.errnoCode) }
+            }
+            if connection.dnsAError != nil || connection.dnsAAAAError != nil {
+                return .other("could not resolve \(connection.host)")
+            }
+            return .connectionRefused
+        }
+        if let channelError = error as? ChannelError {
+            switch channelError {
+            case .connectTimeout: return .timeout
+            case .ioOnClosedChannel, .eof, .outputClosed, .alreadyClosed: return .connectionReset
+            default: return .other(String(describing: channelError))
+            }
+        }
+        let typeName = String(describing: type(of: error))
+        if typeName.contains("SSL") || typeName.contains("TLS") {
+            return .tls(String(describing: error))
+        }
+        return .other(String(describing: error))
+    }
+
+    static func classify(errno code: Int32) -> FailureKind {
+        switch code {
+        case ECONNREFUSED: return .connectionRefused
+        case ECONNRESET, EPIPE, ECONNABORTED: return .connectionReset
+        case ETIMEDOUT: return .timeout
+        default: return .other(String(cString: strerror(code)))
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// What the generator needs to run: where, what, how hard, and with which credentials.
+public struct LoadPlan: Sendable {
+    public var target: TargetAddress
+    public var endpoints: [EndpointConfig]
+    public var load: LoadSettings
+    /// `Authorization` header values, rotated across users/connections; empty for none.
+    public var authorizations: [String]
+    public var insecure: Bool
+    /// Event loop threads; defaults to the number of cores.
+    public var threads: Int
+
+    public init(target: TargetAddress, endpoints: [EndpointConfig], load: LoadSettings,
+                authorizations: [String] = [], insecure: Bool = false, threads: Int? = nil) {
+        self.target = target
+        self.endpoints = endpoints
+        self.load = load
+        self.authorizations = authorizations
+        self.insecure = insecure
+        self.threads = max(1, threads ?? System.coreCount)
+    }
+
+    /// Open model: the arrival schedule (total rate from stages, per-endpoint rates, or `load.rate`).
+    public func arrivalSchedule() throws(GeneratorError) -> ArrivalRateSchedule {
+        if !load.stages.isEmpty {
+            return ArrivalRateSchedule(rate: 0, duration: 0, stages: load.stages)
+        }
+        let endpointRates = endpoints.compactMap(\.rate).reduce(0, +)
+        let rate = endpointRates > 0 ? endpointRates : (load.rate ?? 0)
+        guard rate > 0 else { throw .noRate }
+        return ArrivalRateSchedule(rate: rate, duration: load.duration)
+    }
+}
+
+/// Asks a running generator to stop early (SIGINT, SIGTERM, an abort rule).
+public final class StopSignal: Sendable {
+    private let requested = Mutex(false)
+    public init() {}
+    public func request() { requested.withLock { $0 = true } }
+    public var isRequested: Bool { requested.withLock { $0 } }
+}
+
+/// One second of a running test, for the live status line.
+public struct LiveProgress: Sendable {
+    public var elapsed: Double
+    public var plannedDuration: Double
+    public var users: Int
+    public var requestsPerSecond: Double
+    public var failuresPerSecond: Double
+    /// Percentiles of the last interval, milliseconds.
+    public var p50: Double
+    public var p95: Double
+    public var p99: Double
+    public var totalRequests: UInt64
+    public var totalFailures: UInt64
+    public var failuresByKind: [FailureKind: UInt64]
+    /// Open model: arrivals waiting for a free connection.
+    public var queued: Int
+}
+
+public struct GeneratorOutcome: Sendable {
+    public var endpoints: [EndpointStatistics]
+    public var timeSeries: [TimeSeriesPoint]
+    public var peakUsers: Int
+    public var droppedArrivals: UInt64
+    public var startTime: Date
+    public var endTime: Date
+    /// The stop signal ended the run before its planned duration.
+    public var stoppedEarly: Bool
+}
+
+/// The load generator: SwiftNIO event loops, each with its own connections and statistics,
+/// coordinated from here once every 50 ms (users) and once a second (statistics).
+public enum LoadGenerator {
+    public static func run(plan: LoadPlan, stop: StopSignal,
+                           onProgress: @escaping @Sendable (LiveProgress) -> Void = { _ in }) async throws -> GeneratorOutcome {
+        guard !plan.endpoints.isEmpty else { throw GeneratorError.noEndpoints }
+        let prepared = try prepare(plan)
+        let schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
+        let planned = schedule?.duration ?? plan.load.plannedDuration
+        let users = UserCountSchedule(users: plan.load.users, spawnRate: plan.load.spawnRate, stages: plan.load.stages)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
+        let loops = Array(group.makeIterator())
+        let workers: [any LoadWorker] = loops.enumerated().map { index, loop in
+            if let schedule {
+                return OpenModelWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
+            }
+            return ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count)
+        }
+
+        // Every loop starts its schedule at the same instant, a moment from now.
+        let clock = ContinuousClock()
+        let lead = Duration.milliseconds(20)
+        let startNanos = NIODeadline.now().uptimeNanoseconds + 20_000_000
+        let startInstant = clock.now + lead
+        let startTime = Date().addingTimeInterval(0.02)
+        for worker in workers {
+            worker.eventLoop.execute { worker.start(atUptimeNanos: startNanos) }
+        }
+        try? await Task.sleep(until: startInstant, clock: clock)
+
+        var series: [TimeSeriesPoint] = []
+        var totals = IntervalSnapshot.empty()
+        var peakUsers = 0
+        var currentUsers = 0.0
+        var nextTick = 1.0
+        var stoppedEarly = false
+        let step = 0.05
+
+        func elapsedSeconds() -> Double {
+            let duration = clock.now - startInstant
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+
+        func collect(elapsed: Double) async {
+            var interval = IntervalSnapshot.empty()
+            for worker in workers {
+                if let snapshot = try? await worker.eventLoop.submit({ worker.takeInterval() }).get() {
+                    interval.add(snapshot)
+                }
+            }
+            let seconds = max(elapsed - (series.last?.elapsed ?? 0), 0.001)
+            totals.add(interval)
+            let point = TimeSeriesPoint(
+                timestamp: Date().timeIntervalSince1970, elapsed: elapsed, users: interval.users,
+                requests: interval.requests, failures: interval.failures,
+                requestsPerSecond: Double(interval.requests) / seconds,
+                failuresPerSecond: Double(interval.failures) / seconds,
+                p50: milliseconds(interval.latency, 50), p95: milliseconds(interval.latency, 95),
+                p99: milliseconds(interval.latency, 99),
+                totalRequests: totals.requests, totalFailures: totals.failures)
+            series.append(point)
+            peakUsers = max(peakUsers, interval.users)
+            onProgress(LiveProgress(
+                elapsed: elapsed, plannedDuration: planned, users: interval.users,
+                requestsPerSecond: point.requestsPerSecond, failuresPerSecond: point.failuresPerSecond,
+                p50: point.p50, p95: point.p95, p99: point.p99,
+                totalRequests: totals.requests, totalFailures: totals.failures,
+                failuresByKind: totals.failureKinds, queued: interval.queued))
+        }
+
+        while true {
+            let elapsed = elapsedSeconds()
+            if stop.isRequested {
+                stoppedEarly = true
+                break
+            }
+            if elapsed >= planned { break }
+            if schedule == nil {
+                let next = users.next(current: currentUsers, elapsed: elapsed, step: step)
+                if Int(next) != Int(currentUsers) || elapsed < step {
+                    let total = Int(next)
+                    for (index, worker) in workers.enumerated() {
+                        let share = (total + workers.count - 1 - index) / workers.count
+                        worker.eventLoop.execute { worker.setUsers(share) }
+                    }
+                }
+                currentUsers = next
+            }
+            if elapsed >= nextTick {
+                await collect(elapsed: elapsed)
+                nextTick += 1
+                continue
+            }
+            let wake = min(nextTick, planned, elapsed + step)
+            try? await Task.sleep(until: startInstant + .milliseconds(Int64(wake * 1000)), clock: clock)
+        }
+
+        // Let requests in flight finish (they were sent, so the server counts them), then close.
+        let grace = stoppedEarly ? 2.0 : min(plan.load.timeout, 10)
+        await drain(workers: workers, grace: grace)
+        await collect(elapsed: elapsedSeconds())
+        let endTime = Date()
+
+        var endpoints = plan.endpoints.map { EndpointStatistics(key: EndpointKey(method: $0.method, name: $0.name)) }
+        var dropped: UInt64 = 0
+        for worker in workers {
+            if let partial = try? await worker.eventLoop.submit({ (worker.finalStatistics(), worker.droppedArrivals) }).get() {
+                for index in endpoints.indices where index < partial.0.count {
+                    endpoints[index].add(partial.0[index])
+                }
+                dropped += partial.1
+            }
+        }
+        try? await group.shutdownGracefully()
+        return GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
+                                startTime: startTime, endTime: endTime, stoppedEarly: stoppedEarly)
+    }
+
+    private static func drain(workers: [any LoadWorker], grace: Double) async {
+        let stopped = workers.map { worker in worker.eventLoop.flatSubmit { worker.stop() } }
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for future in stopped { try? await future.get() }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(grace * 1000)))
+                return false
+            }
+            let first = await group.next() ?? true
+            if !first {
+                for worker in workers { worker.eventLoop.execute { worker.forceClose() } }
+            }
+            group.cancelAll()
+            return first
+        }
+        _ = drained
+    }
+
+    static func milliseconds(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {
+        histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
+    }
+
+    private static func prepare(_ plan: LoadPlan) throws -> PreparedPlan {
+        var templates: [RequestTemplate] = []
+        for endpoint in plan.endpoints {
+            templates.append(try RequestTemplate(endpoint: endpoint, target: plan.target, authorizations: plan.authorizations))
+        }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(plan.target.host, port: plan.target.port)
+        } catch {
+            throw GeneratorError.cannotResolve(host: plan.target.host, reason: String(describing: error))
+        }
+        var tls: NIOSSLContext?
+        var serverName: String?
+        if plan.target.useTLS {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if plan.insecure { configuration.certificateVerification = .none }
+            do {
+                tls = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw GeneratorError.tlsSetup(reason: String(describing: error))
+            }
+            // SNI takes a host name, never an IP address.
+            let isAddress = plan.target.host.contains(":") || plan.target.host.allSatisfy { $0.isNumber || $0 == "." }
+            serverName = isAddress ? nil : plan.target.host
+        }
+        let connector = Connector(address: address, tls: tls, serverName: serverName,
+                                  connectTimeout: .milliseconds(Int64(min(plan.load.timeout, 10) * 1000)))
+        return PreparedPlan(endpoints: plan.endpoints, templates: templates, connector: connector, load: plan.load)
+    }
+}

@@ -1,0 +1,423 @@
+import NIOCore
+
+/// The part of the generator that lives on one event loop. Every method must be called on
+/// `eventLoop` (the coordinator goes through `execute`/`submit`), which is why the classes
+/// below may be shared across tasks: their state is confined to that loop.
+protocol LoadWorker: AnyObject, Sendable {
+    var eventLoop: EventLoop { get }
+    func start(atUptimeNanos start: UInt64)
+    func setUsers(_ count: Int)
+    func takeInterval() -> IntervalSnapshot
+    /// Stops starting requests; the future completes once every connection has closed.
+    func stop() -> EventLoopFuture<Void>
+    /// Closes everything at once: requests still in flight are not counted.
+    func forceClose()
+    func finalStatistics() -> [EndpointStatistics]
+    var droppedArrivals: UInt64 { get }
+}
+
+/// Sweeps a loop's connections for requests past their timeout. One timer per loop instead of
+/// one per request keeps the hot path free of scheduling.
+private func scheduleTimeoutSweep(on shared: LoopShared, timeoutNanos: UInt64, connections: @escaping () -> [LoadConnection],
+                                  isDone: @escaping () -> Bool) {
+    let period = TimeAmount.milliseconds(min(max(Int64(timeoutNanos / 10_000_000), 10), 250))
+    func sweep() {
+        guard !isDone() else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        for connection in connections() where connection.inFlight && now &- connection.sentNanos > timeoutNanos {
+            connection.abandon(failure: .timeout)
+        }
+        shared.eventLoop.assumeIsolated().scheduleTask(in: period) { sweep() }
+    }
+    shared.eventLoop.assumeIsolated().scheduleTask(in: period) { sweep() }
+}
+
+// MARK: - Closed model
+
+/// Locust-style users: each keeps one connection, sends a request, waits for the answer,
+/// thinks, and repeats.
+final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable {
+    private final class VirtualUser {
+        let slot: Int
+        let credential: Int
+        var connection: LoadConnection?
+        var stopping = false
+        var pendingEndpoint = 0
+        var attemptStartNanos: UInt64 = 0
+        var scheduled: Scheduled<Void>?
+
+        init(slot: Int, credential: Int) {
+            self.slot = slot
+            self.credential = credential
+        }
+    }
+
+    let eventLoop: EventLoop
+    private let shared: LoopShared
+    private var chooser: EndpointChooser
+    private let thinkTime: ClosedRange<Double>?
+    private let timeoutNanos: UInt64
+    private let loopIndex: Int
+    private let loopCount: Int
+    private let credentialCount: Int
+    /// Indexed by slot (an array, not a dictionary: it is looked up on every request).
+    private var users: [VirtualUser?] = []
+    private var userCount = 0
+    /// Slots of users not asked to stop, oldest first.
+    private var activeSlots: [Int] = []
+    private var nextSlot = 0
+    private var stopping = false
+    private var stopPromise: EventLoopPromise<Void>?
+    let droppedArrivals: UInt64 = 0
+
+    init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int, loopCount: Int) {
+        self.eventLoop = eventLoop
+        self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
+        self.chooser = EndpointChooser(weights: plan.endpoints.map(\.weight))
+        self.thinkTime = plan.load.thinkTime
+        self.timeoutNanos = UInt64(plan.load.timeout * 1e9)
+        self.loopIndex = loopIndex
+        self.loopCount = loopCount
+        self.credentialCount = plan.templates.first?.credentialCount ?? 1
+    }
+
+    func start(atUptimeNanos start: UInt64) {
+        scheduleTimeoutSweep(on: shared, timeoutNanos: timeoutNanos,
+                             connections: { [unowned self] in users.compactMap { $0?.connection } },
+                             isDone: { [unowned self] in stopping && userCount == 0 })
+    }
+
+    func setUsers(_ count: Int) {
+        guard !stopping else { return }
+        while activeSlots.count < count {
+            let slot = nextSlot
+            nextSlot += 1
+            // Users across all loops take credentials in turn: user k gets credential k mod n.
+            let user = VirtualUser(slot: slot, credential: (slot * loopCount + loopIndex) % credentialCount)
+            users.append(user)
+            userCount += 1
+            activeSlots.append(slot)
+            connect(user)
+        }
+        while activeSlots.count > count, let slot = activeSlots.popLast() {
+            if let user = users[slot] { retire(user) }
+        }
+    }
+
+    private func connect(_ user: VirtualUser) {
+        user.pendingEndpoint = chooser.next()
+        user.attemptStartNanos = NIODeadline.now().uptimeNanoseconds
+        user.connection = shared.connect(owner: self, credential: user.credential, slot: user.slot) { [unowned self] connection, failure in
+            connectFailed(user, connection: connection, failure: failure)
+        }
+    }
+
+    private func connectFailed(_ user: VirtualUser, connection: LoadConnection, failure: FailureKind) {
+        guard user.connection === connection else { return }
+        user.connection = nil
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- user.attemptStartNanos
+        shared.statistics.record(endpoint: user.pendingEndpoint, correctedNanos: elapsed, uncorrectedNanos: elapsed,
+                                 bodyBytes: 0, failure: failure)
+        if user.stopping || stopping {
+            remove(user)
+            return
+        }
+        // Back off a little so a refused port does not turn into a busy loop.
+        user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 100)) { [unowned self] in
+            user.scheduled = nil
+            if !user.stopping && !stopping { connect(user) }
+        }
+    }
+
+    private func pause(minimumMilliseconds: Int64) -> TimeAmount {
+        var seconds = 0.0
+        if let thinkTime {
+            seconds = thinkTime.lowerBound + (thinkTime.upperBound - thinkTime.lowerBound) * shared.random.nextUnit()
+        }
+        return .nanoseconds(max(Int64(seconds * 1e9), minimumMilliseconds * 1_000_000))
+    }
+
+    private func send(_ user: VirtualUser) {
+        guard let connection = user.connection, connection.isOpen else { return }
+        connection.send(endpoint: user.pendingEndpoint, intendedNanos: .max)
+    }
+
+    func connectionReady(_ connection: LoadConnection) {
+        guard let user = users[connection.slot], user.connection === connection else {
+            connection.close()
+            return
+        }
+        if user.stopping || stopping {
+            connection.close()
+        } else {
+            send(user)
+        }
+    }
+
+    func connectionFinished(_ connection: LoadConnection, reusable: Bool) {
+        guard let user = users[connection.slot], user.connection === connection else { return }
+        if user.stopping || stopping {
+            connection.close()
+            return
+        }
+        guard reusable else { return }  // the close that follows reconnects
+        user.pendingEndpoint = chooser.next()
+        if thinkTime == nil {
+            send(user)
+        } else {
+            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
+                user.scheduled = nil
+                if user.stopping || stopping { connection.close() } else { send(user) }
+            }
+        }
+    }
+
+    func connectionClosed(_ connection: LoadConnection) {
+        guard let user = users[connection.slot], user.connection === connection else { return }
+        user.connection = nil
+        user.scheduled?.cancel()
+        user.scheduled = nil
+        if user.stopping || stopping {
+            remove(user)
+        } else {
+            connect(user)
+        }
+    }
+
+    private func retire(_ user: VirtualUser) {
+        user.stopping = true
+        if let scheduled = user.scheduled {
+            scheduled.cancel()
+            user.scheduled = nil
+        }
+        if let connection = user.connection {
+            // In flight: connectionFinished closes it. Still connecting: connectionReady does.
+            if connection.isOpen && !connection.inFlight { connection.close() }
+        } else {
+            remove(user)
+        }
+    }
+
+    private func remove(_ user: VirtualUser) {
+        guard users[user.slot] != nil else { return }
+        users[user.slot] = nil
+        userCount -= 1
+        if let index = activeSlots.lastIndex(of: user.slot) { activeSlots.remove(at: index) }
+        if stopping && userCount == 0 {
+            stopPromise?.succeed(())
+            stopPromise = nil
+        }
+    }
+
+    func takeInterval() -> IntervalSnapshot {
+        let connections = users.reduce(0) { $0 + (($1?.connection?.isOpen ?? false) ? 1 : 0) }
+        return shared.statistics.takeInterval(users: activeSlots.count, connections: connections, queued: 0)
+    }
+
+    func stop() -> EventLoopFuture<Void> {
+        stopping = true
+        let promise = eventLoop.makePromise(of: Void.self)
+        stopPromise = promise
+        activeSlots.removeAll()
+        for case let user? in users { retire(user) }
+        if userCount == 0 {
+            stopPromise = nil
+            promise.succeed(())
+        }
+        return promise.futureResult
+    }
+
+    func forceClose() {
+        for case let user? in users {
+            user.scheduled?.cancel()
+            user.connection?.abandon(failure: nil)
+        }
+    }
+
+    func finalStatistics() -> [EndpointStatistics] {
+        shared.statistics.totals
+    }
+}
+
+// MARK: - Open model
+
+/// k6-style constant (or ramping) arrival rate: requests start on schedule whether or not
+/// earlier ones have been answered, on as many connections as needed up to a cap.
+final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable {
+    private struct PendingArrival {
+        var endpoint: Int
+        var intendedNanos: UInt64
+    }
+
+    let eventLoop: EventLoop
+    private let shared: LoopShared
+    private var chooser: EndpointChooser
+    private let schedule: ArrivalRateSchedule
+    private let timeoutNanos: UInt64
+    private let loopIndex: Int
+    private let loopCount: Int
+    private let connectionCap: Int
+    private let credentialCount: Int
+    /// Arrivals waiting for a free connection beyond this are dropped (and reported).
+    private let queueLimit = 100_000
+
+    private var startNanos: UInt64 = 0
+    private var nextArrival: Int
+    private var connections: [Int: LoadConnection] = [:]
+    private var idle: [LoadConnection] = []
+    private var connecting = 0
+    private var nextSlot = 0
+    private var queue = CircularBuffer<PendingArrival>(initialCapacity: 64)
+    private var tick: Scheduled<Void>?
+    private var stopping = false
+    private var stopPromise: EventLoopPromise<Void>?
+    private(set) var droppedArrivals: UInt64 = 0
+
+    init(eventLoop: EventLoop, plan: PreparedPlan, schedule: ArrivalRateSchedule, loopIndex: Int, loopCount: Int) {
+        self.eventLoop = eventLoop
+        self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
+        let rates = plan.endpoints.map { $0.rate ?? 0 }
+        self.chooser = EndpointChooser(weights: rates.contains { $0 > 0 } ? rates : plan.endpoints.map(\.weight))
+        self.schedule = schedule
+        self.timeoutNanos = UInt64(plan.load.timeout * 1e9)
+        self.loopIndex = loopIndex
+        self.loopCount = loopCount
+        self.connectionCap = max(1, (plan.load.maxConnections + loopCount - 1 - loopIndex) / loopCount)
+        self.credentialCount = plan.templates.first?.credentialCount ?? 1
+        self.nextArrival = loopIndex
+    }
+
+    func start(atUptimeNanos start: UInt64) {
+        startNanos = start
+        scheduleTimeoutSweep(on: shared, timeoutNanos: timeoutNanos,
+                             connections: { [unowned self] in Array(connections.values) },
+                             isDone: { [unowned self] in stopping && connections.isEmpty })
+        scheduleNextTick()
+    }
+
+    private func intendedNanos(ofArrival n: Int) -> UInt64 {
+        startNanos &+ UInt64(schedule.time(ofArrival: n) * 1e9)
+    }
+
+    private func scheduleNextTick() {
+        guard !stopping, nextArrival < schedule.totalArrivals else { return }
+        let due = intendedNanos(ofArrival: nextArrival)
+        tick = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(due)) { [unowned self] in
+            dispatchDueArrivals()
+        }
+    }
+
+    private func dispatchDueArrivals() {
+        tick = nil
+        let now = NIODeadline.now().uptimeNanoseconds
+        while !stopping, nextArrival < schedule.totalArrivals {
+            let due = intendedNanos(ofArrival: nextArrival)
+            guard due <= now else { break }
+            dispatch(PendingArrival(endpoint: chooser.next(), intendedNanos: due))
+            nextArrival += loopCount
+        }
+        scheduleNextTick()
+    }
+
+    private func dispatch(_ arrival: PendingArrival) {
+        if let connection = idle.popLast() {
+            connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos)
+            return
+        }
+        guard queue.count < queueLimit else {
+            droppedArrivals += 1
+            return
+        }
+        queue.append(arrival)
+        if connecting < queue.count && connections.count < connectionCap {
+            openConnection()
+        }
+    }
+
+    private func openConnection() {
+        let slot = nextSlot
+        nextSlot += 1
+        connecting += 1
+        let connection = shared.connect(owner: self, credential: (slot * loopCount + loopIndex) % credentialCount, slot: slot) {
+            [unowned self] connection, failure in
+            connectFailed(connection, failure: failure)
+        }
+        connections[slot] = connection
+    }
+
+    private func connectFailed(_ connection: LoadConnection, failure: FailureKind) {
+        connecting -= 1
+        connections[connection.slot] = nil
+        // The arrival this connection was opened for fails with the connection's error.
+        if let arrival = queue.popFirst() {
+            let elapsed = NIODeadline.now().uptimeNanoseconds &- arrival.intendedNanos
+            shared.statistics.record(endpoint: arrival.endpoint, correctedNanos: elapsed, uncorrectedNanos: 0,
+                                     bodyBytes: 0, failure: failure)
+        }
+        finishStopIfDone()
+    }
+
+    private func serveNext(_ connection: LoadConnection) {
+        if stopping {
+            connection.close()
+        } else if let arrival = queue.popFirst() {
+            connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos)
+        } else {
+            idle.append(connection)
+        }
+    }
+
+    func connectionReady(_ connection: LoadConnection) {
+        connecting -= 1
+        serveNext(connection)
+    }
+
+    func connectionFinished(_ connection: LoadConnection, reusable: Bool) {
+        if reusable { serveNext(connection) }
+    }
+
+    func connectionClosed(_ connection: LoadConnection) {
+        connections[connection.slot] = nil
+        if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
+        if !stopping && queue.count > connecting && connections.count < connectionCap {
+            openConnection()
+        }
+        finishStopIfDone()
+    }
+
+    private func finishStopIfDone() {
+        if stopping && connections.isEmpty {
+            stopPromise?.succeed(())
+            stopPromise = nil
+        }
+    }
+
+    func setUsers(_ count: Int) {}
+
+    func takeInterval() -> IntervalSnapshot {
+        shared.statistics.takeInterval(users: connections.count, connections: connections.count - connecting, queued: queue.count)
+    }
+
+    func stop() -> EventLoopFuture<Void> {
+        stopping = true
+        tick?.cancel()
+        tick = nil
+        // Arrivals still waiting for a connection were never sent.
+        droppedArrivals += UInt64(queue.count)
+        queue.removeAll()
+        let promise = eventLoop.makePromise(of: Void.self)
+        stopPromise = promise
+        for connection in idle { connection.close() }
+        idle.removeAll()
+        finishStopIfDone()
+        return promise.futureResult
+    }
+
+    func forceClose() {
+        for connection in connections.values { connection.abandon(failure: nil) }
+    }
+
+    func finalStatistics() -> [EndpointStatistics] {
+        shared.statistics.totals
+    }
+}

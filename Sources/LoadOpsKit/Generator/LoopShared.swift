@@ -1,0 +1,101 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Per-event-loop state every connection of that loop uses: the encoded requests,
+/// the random source for placeholders and the statistics. Touched only on its loop.
+final class LoopShared {
+    let eventLoop: EventLoop
+    let endpoints: [EndpointConfig]
+    let templates: [RequestTemplate]
+    let isHead: [Bool]
+    let statistics: LoopStatistics
+    var random = FastRandom()
+    /// `{seq}` values: this loop's counter, strided so loops never repeat each other's numbers.
+    var sequence: UInt64
+    private let connector: Connector
+
+    init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int) {
+        self.eventLoop = eventLoop
+        self.endpoints = plan.endpoints
+        self.templates = plan.templates
+        self.isHead = plan.endpoints.map { $0.method == "HEAD" }
+        self.statistics = LoopStatistics(keys: plan.endpoints.map { EndpointKey(method: $0.method, name: $0.name) },
+                                         separateUncorrected: plan.load.model == .open)
+        self.sequence = UInt64(loopIndex) << 48
+        self.connector = plan.connector
+    }
+
+    /// Opens a connection whose handler reports to `owner`. `onFailure` is called (on this loop)
+    /// when the connection could not be established.
+    func connect(owner: any LoadConnectionOwner, credential: Int, slot: Int,
+                 onFailure: @escaping (LoadConnection, FailureKind) -> Void) -> LoadConnection {
+        let connection = LoadConnection(owner: owner, shared: self, credential: credential)
+        connection.slot = slot
+        let bound = NIOLoopBound(connection, eventLoop: eventLoop)
+        let connector = self.connector
+        let future = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connector.connectTimeout)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                do {
+                    if let tls = connector.tls {
+                        let handler = try NIOSSLClientHandler(context: tls, serverHostname: connector.serverName)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(bound.value)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .connect(to: connector.address)
+        future.assumeIsolated().whenFailure { error in
+            onFailure(connection, FailureClassifier.classify(error))
+        }
+        return connection
+    }
+}
+
+/// How to reach the target: resolved once, before the run, so no connection waits on DNS.
+struct Connector: Sendable {
+    var address: SocketAddress
+    var tls: NIOSSLContext?
+    var serverName: String?
+    var connectTimeout: TimeAmount
+}
+
+/// Everything the loops need, computed once before the run.
+struct PreparedPlan: @unchecked Sendable {
+    // RequestTemplate holds only immutable arrays and ByteBuffers, which are safe to share.
+    var endpoints: [EndpointConfig]
+    var templates: [RequestTemplate]
+    var connector: Connector
+    var load: LoadSettings
+}
+
+/// Smooth weighted round-robin (as nginx balances upstreams): every endpoint gets exactly its
+/// share of requests, evenly interleaved, without random draws.
+struct EndpointChooser {
+    private let weights: [Double]
+    private var current: [Double]
+    private let total: Double
+
+    init(weights: [Double]) {
+        self.weights = weights
+        self.current = Array(repeating: 0, count: weights.count)
+        self.total = weights.reduce(0, +)
+    }
+
+    @inline(__always)
+    mutating func next() -> Int {
+        if weights.count == 1 { return 0 }
+        var best = 0
+        for index in weights.indices {
+            current[index] += weights[index]
+            if current[index] > current[best] { best = index }
+        }
+        current[best] -= total
+        return best
+    }
+}

@@ -1,0 +1,87 @@
+import NIOCore
+
+/// Statistics of one event loop. Only that loop touches it, so recording a request takes
+/// no lock; the coordinator takes an `IntervalSnapshot` once a second and the totals at the end.
+final class LoopStatistics {
+    private(set) var endpoints: [EndpointStatistics]
+    private var intervalRequests: UInt64 = 0
+    private var intervalFailures: UInt64 = 0
+    private var intervalLatency = LatencyHistograms.make()
+    private var intervalFailureKinds: [FailureKind: UInt64] = [:]
+
+    /// Closed model: the intended start is the actual one, so one histogram serves both figures.
+    private let separateUncorrected: Bool
+
+    init(keys: [EndpointKey], separateUncorrected: Bool) {
+        endpoints = keys.map { EndpointStatistics(key: $0) }
+        self.separateUncorrected = separateUncorrected
+    }
+
+    /// The run's totals for this loop.
+    var totals: [EndpointStatistics] {
+        guard !separateUncorrected else { return endpoints }
+        return endpoints.map { endpoint in
+            var copy = endpoint
+            copy.uncorrected = endpoint.latency
+            return copy
+        }
+    }
+
+    /// One answered or failed request. `corrected` is measured from the intended start,
+    /// `uncorrected` from the moment the request was written (equal in the closed model).
+    @inline(__always)
+    func record(endpoint: Int, correctedNanos: UInt64, uncorrectedNanos: UInt64, bodyBytes: Int, failure: FailureKind?) {
+        let corrected = max(correctedNanos / 1000, 1)
+        let uncorrected = max(uncorrectedNanos / 1000, 1)
+        endpoints[endpoint].requests &+= 1
+        endpoints[endpoint].contentBytes &+= UInt64(bodyBytes)
+        _ = endpoints[endpoint].latency.record(min(corrected, LatencyHistograms.highestTrackableMicroseconds))
+        if separateUncorrected {
+            _ = endpoints[endpoint].uncorrected.record(min(uncorrected, LatencyHistograms.highestTrackableMicroseconds))
+        }
+        _ = intervalLatency.record(min(corrected, LatencyHistograms.highestTrackableMicroseconds))
+        intervalRequests &+= 1
+        if let failure {
+            endpoints[endpoint].failures &+= 1
+            endpoints[endpoint].failuresByKind[failure, default: 0] += 1
+            intervalFailures &+= 1
+            intervalFailureKinds[failure, default: 0] += 1
+        }
+    }
+
+    func takeInterval(users: Int, connections: Int, queued: Int) -> IntervalSnapshot {
+        let snapshot = IntervalSnapshot(
+            requests: intervalRequests, failures: intervalFailures, latency: intervalLatency,
+            failureKinds: intervalFailureKinds, users: users, connections: connections, queued: queued)
+        intervalRequests = 0
+        intervalFailures = 0
+        intervalLatency = LatencyHistograms.make()
+        intervalFailureKinds = [:]
+        return snapshot
+    }
+}
+
+/// What one loop saw since the previous tick.
+struct IntervalSnapshot: Sendable {
+    var requests: UInt64
+    var failures: UInt64
+    var latency: LatencyHistogram
+    var failureKinds: [FailureKind: UInt64]
+    var users: Int
+    var connections: Int
+    var queued: Int
+
+    static func empty() -> IntervalSnapshot {
+        IntervalSnapshot(requests: 0, failures: 0, latency: LatencyHistograms.make(), failureKinds: [:], users: 0, connections: 0, queued: 0)
+    }
+
+    mutating func add(_ other: IntervalSnapshot) {
+        requests += other.requests
+        failures += other.failures
+        latency.add(other.latency)
+        for (kind, count) in other.failureKinds { failureKinds[kind, default: 0] += count }
+        users += other.users
+        connections += other.connections
+        queued += other.queued
+    }
+}

@@ -1,0 +1,219 @@
+import NIOCore
+
+/// One endpoint's HTTP/1.1 request, encoded once. Only the parts a placeholder changes
+/// (`{uuid}`, `{int:A-B}`, `{seq}`) are written per request; a request without placeholders
+/// is a ready buffer that is sent as is, without copying.
+struct RequestTemplate {
+    enum Segment: Equatable {
+        case literal([UInt8])
+        case uuid
+        case integer(ClosedRange<Int>)
+        case sequence
+    }
+
+    /// Request line and fixed headers, up to where the credential header goes.
+    private let head: [Segment]
+    /// Per credential: the `Authorization` line (empty array when there are no credentials).
+    private let authorizationLines: [[UInt8]]
+    /// Headers after the credential, ending with the blank line when there is no body.
+    private let tail: [UInt8]
+    private let body: [Segment]?
+    /// Whole requests, one per credential, when nothing varies.
+    private let ready: [ByteBuffer]?
+
+    init(endpoint: EndpointConfig, target: TargetAddress, authorizations: [String]) throws(GeneratorError) {
+        let path = try Self.parse(target.basePath + endpoint.path, endpoint: endpoint.name)
+        var head: [Segment] = [.literal(Array("\(endpoint.method) ".utf8))]
+        head.append(contentsOf: path)
+        var fixed = " HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: loadops/\(LoadOpsKitVersion.string)\r\nAccept: */*\r\n"
+        for (name, value) in endpoint.headers {
+            fixed += "\(name): \(value)\r\n"
+        }
+        head.append(.literal(Array(fixed.utf8)))
+        self.head = Self.merged(head)
+        self.authorizationLines = authorizations.isEmpty
+            ? [[]]
+            : authorizations.map { Array("Authorization: \($0)\r\n".utf8) }
+
+        if let bodyText = endpoint.body {
+            let hasContentType = endpoint.headers.contains { $0.0.lowercased() == "content-type" }
+            self.tail = Array((hasContentType ? "" : "Content-Type: application/json\r\n").utf8)
+            self.body = Self.merged(try Self.parse(bodyText, endpoint: endpoint.name))
+        } else {
+            let needsLength = ["POST", "PUT", "PATCH"].contains(endpoint.method)
+            self.tail = Array((needsLength ? "Content-Length: 0\r\n\r\n" : "\r\n").utf8)
+            self.body = nil
+        }
+
+        let isFixed = self.head.allSatisfy { if case .literal = $0 { true } else { false } }
+            && (self.body ?? []).allSatisfy { if case .literal = $0 { true } else { false } }
+        if isFixed {
+            var buffers: [ByteBuffer] = []
+            var scratch = FastRandom(seed: 0)
+            var sequence: UInt64 = 0
+            var bodyScratch = ByteBuffer()
+            for index in authorizationLines.indices {
+                var buffer = ByteBuffer()
+                Self.render(head: self.head, authorization: authorizationLines[index], tail: self.tail, body: self.body,
+                            into: &buffer, bodyScratch: &bodyScratch, random: &scratch, sequence: &sequence)
+                buffers.append(buffer)
+            }
+            self.ready = buffers
+        } else {
+            self.ready = nil
+        }
+    }
+
+    var credentialCount: Int { authorizationLines.count }
+
+    /// The finished request for `credential`: the ready buffer when nothing varies,
+    /// otherwise rendered into `scratch` (cleared first, reused across requests).
+    @inline(__always)
+    func request(credential: Int, scratch: inout ByteBuffer, bodyScratch: inout ByteBuffer,
+                 random: inout FastRandom, sequence: inout UInt64) -> ByteBuffer {
+        let index = credential % authorizationLines.count
+        if let ready {
+            return ready[index]
+        }
+        scratch.clear()
+        Self.render(head: head, authorization: authorizationLines[index], tail: tail, body: body,
+                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: &sequence)
+        return scratch
+    }
+
+    private static func render(head: [Segment], authorization: [UInt8], tail: [UInt8], body: [Segment]?,
+                               into buffer: inout ByteBuffer, bodyScratch: inout ByteBuffer,
+                               random: inout FastRandom, sequence: inout UInt64) {
+        write(head, into: &buffer, random: &random, sequence: &sequence)
+        buffer.writeBytes(authorization)
+        buffer.writeBytes(tail)
+        if let body {
+            bodyScratch.clear()
+            write(body, into: &bodyScratch, random: &random, sequence: &sequence)
+            buffer.writeStaticString("Content-Length: ")
+            writeDecimal(bodyScratch.readableBytes, into: &buffer)
+            buffer.writeStaticString("\r\n\r\n")
+            buffer.writeImmutableBuffer(bodyScratch)
+        }
+    }
+
+    private static func write(_ segments: [Segment], into buffer: inout ByteBuffer,
+                              random: inout FastRandom, sequence: inout UInt64) {
+        for segment in segments {
+            switch segment {
+            case .literal(let bytes):
+                buffer.writeBytes(bytes)
+            case .uuid:
+                writeUUID(into: &buffer, random: &random)
+            case .integer(let range):
+                let span = UInt64(range.upperBound - range.lowerBound + 1)
+                writeDecimal(range.lowerBound + Int(random.next() % span), into: &buffer)
+            case .sequence:
+                sequence &+= 1
+                writeDecimal(Int(truncatingIfNeeded: sequence), into: &buffer)
+            }
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A random version-4 UUID in its 36-character text form.
+    private static func writeUUID(into buffer: inout ByteBuffer, random: inout FastRandom) {
+        let high = (random.next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (random.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        buffer.reserveCapacity(minimumWritableBytes: 36)
+        for nibble in 0..<32 {
+            if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                buffer.writeInteger(UInt8(ascii: "-"))
+            }
+            let word = nibble < 16 ? high : low
+            let shift = UInt64(60 - (nibble % 16) * 4)
+            buffer.writeInteger(hexDigits[Int((word >> shift) & 0xF)])
+        }
+    }
+
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        if value < 0 {
+            buffer.writeInteger(UInt8(ascii: "-"))
+            writeDecimal(-value, into: &buffer)
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
+        }
+    }
+
+    /// Splits a template into literal text and placeholders. A `{` that does not open a
+    /// `{name}` placeholder (JSON braces in a body) stays text.
+    static func parse(_ text: String, endpoint: String) throws(GeneratorError) -> [Segment] {
+        var segments: [Segment] = []
+        var literal: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var index = 0
+        func isNameByte(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "{") else {
+                literal.append(byte)
+                index += 1
+                continue
+            }
+            var end = index + 1
+            while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "}"), end > index + 1 else {
+                literal.append(byte)
+                index += 1
+                continue
+            }
+            let name = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+            let placeholder: Segment
+            if name == "uuid" {
+                placeholder = .uuid
+            } else if name == "seq" {
+                placeholder = .sequence
+            } else if name.hasPrefix("int:") {
+                let bounds = name.dropFirst(4).split(separator: "-", maxSplits: 1).map { Int($0) }
+                guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high else {
+                    throw .invalidTemplate(endpoint: endpoint, reason: "{\(name)} is not {int:A-B} with A <= B")
+                }
+                placeholder = .integer(low...high)
+            } else {
+                throw .invalidTemplate(endpoint: endpoint, reason: "unknown placeholder {\(name)}; expected {uuid}, {seq} or {int:A-B}")
+            }
+            if !literal.isEmpty {
+                segments.append(.literal(literal))
+                literal = []
+            }
+            segments.append(placeholder)
+            index = end + 1
+        }
+        if !literal.isEmpty { segments.append(.literal(literal)) }
+        return segments
+    }
+
+    private static func merged(_ segments: [Segment]) -> [Segment] {
+        var result: [Segment] = []
+        for segment in segments {
+            if case .literal(let bytes) = segment, case .literal(let previous)? = result.last {
+                result[result.count - 1] = .literal(previous + bytes)
+            } else {
+                result.append(segment)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,241 @@
+import NIOCore
+
+/// A minimal incremental HTTP/1.1 response reader: the status code, the body length
+/// (Content-Length, chunked, or until close) and whether the connection stays open.
+/// Header values other than those three are skipped without building strings.
+struct ResponseReader {
+    struct Response: Equatable {
+        var status: Int
+        var bodyBytes: Int
+        var keepAlive: Bool
+    }
+
+    enum ReadError: Error, Equatable {
+        case malformed(String)
+    }
+
+    private enum State {
+        case statusLine
+        case headers
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+    }
+
+    private var state: State = .statusLine
+    private var status = 0
+    private var contentLength: Int?
+    private var chunked = false
+    private var keepAlive = true
+    private var bodyBytes = 0
+    /// The request was HEAD: the answer has headers only.
+    var expectsNoBody = false
+
+    mutating func reset(expectsNoBody: Bool) {
+        state = .statusLine
+        status = 0
+        contentLength = nil
+        chunked = false
+        keepAlive = true
+        bodyBytes = 0
+        self.expectsNoBody = expectsNoBody
+    }
+
+    /// Consumes bytes from `buffer`; returns the response once it is complete. Bytes of a
+    /// complete response are consumed; an incomplete tail stays in `buffer` for the next read.
+    mutating func read(_ buffer: inout ByteBuffer) throws(ReadError) -> Response? {
+        while true {
+            switch state {
+            case .statusLine:
+                guard let line = Self.takeLine(&buffer) else { return nil }
+                try parseStatusLine(line)
+                state = .headers
+            case .headers:
+                guard let line = Self.takeLine(&buffer) else { return nil }
+                if line.readableBytes == 0 {
+                    if let done = headersComplete() { return done }
+                } else {
+                    parseHeader(line)
+                }
+            case .fixedBody(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: take)
+                bodyBytes += take
+                if take == remaining { return finish() }
+                state = .fixedBody(remaining: remaining - take)
+                return nil
+            case .chunkSize:
+                guard let line = Self.takeLine(&buffer) else { return nil }
+                let size = try Self.parseChunkSize(line)
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: take)
+                bodyBytes += take
+                guard take == remaining else {
+                    state = .chunkData(remaining: remaining - take)
+                    return nil
+                }
+                state = .chunkDataEnd
+            case .chunkDataEnd:
+                guard let line = Self.takeLine(&buffer) else { return nil }
+                guard line.readableBytes == 0 else { throw .malformed("chunk not followed by CRLF") }
+                state = .chunkSize
+            case .trailers:
+                guard let line = Self.takeLine(&buffer) else { return nil }
+                if line.readableBytes == 0 { return finish() }
+            case .untilClose:
+                bodyBytes += buffer.readableBytes
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                return nil
+            }
+        }
+    }
+
+    /// The peer closed the connection: completes a body delimited by the close.
+    mutating func connectionClosed() -> Response? {
+        if case .untilClose = state {
+            keepAlive = false
+            return finish()
+        }
+        return nil
+    }
+
+    var isIdle: Bool {
+        if case .statusLine = state { return true }
+        return false
+    }
+
+    private mutating func finish() -> Response {
+        let response = Response(status: status, bodyBytes: bodyBytes, keepAlive: keepAlive)
+        reset(expectsNoBody: expectsNoBody)
+        return response
+    }
+
+    private mutating func headersComplete() -> Response? {
+        if (100..<200).contains(status) {
+            // An interim answer (100 Continue): the real one follows.
+            state = .statusLine
+            return nil
+        }
+        if expectsNoBody || status == 204 || status == 304 {
+            return finish()
+        }
+        if chunked {
+            state = .chunkSize
+        } else if let contentLength {
+            if contentLength == 0 { return finish() }
+            state = .fixedBody(remaining: contentLength)
+        } else {
+            keepAlive = false
+            state = .untilClose
+        }
+        return nil
+    }
+
+    private mutating func parseStatusLine(_ line: ByteBuffer) throws(ReadError) {
+        // "HTTP/1.1 200 OK": the code is the three digits after the first space.
+        let parsed: Int? = line.withUnsafeReadableBytes { bytes in
+            guard bytes.count >= 12, bytes[0] == UInt8(ascii: "H"), bytes[8] == UInt8(ascii: " ") else { return nil }
+            var code = 0
+            for offset in 9..<12 {
+                let digit = Int(bytes[offset]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                code = code * 10 + digit
+            }
+            // HTTP/1.0 closes by default.
+            if bytes[7] == UInt8(ascii: "0") { keepAlive = false }
+            return code
+        }
+        guard let parsed else {
+            throw .malformed("status line \"\(String(buffer: line).prefix(40))\"")
+        }
+        status = parsed
+    }
+
+    private mutating func parseHeader(_ line: ByteBuffer) {
+        line.withUnsafeReadableBytes { bytes in
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+            let first = bytes[0] | 0x20
+            guard first == UInt8(ascii: "c") || first == UInt8(ascii: "t") else { return }
+            var valueStart = colon + 1
+            while valueStart < bytes.count, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
+                valueStart += 1
+            }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[0..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
+            if Self.equalsLowercased(name, "content-length") {
+                var length = 0
+                for byte in value {
+                    let digit = Int(byte) - 48
+                    guard (0...9).contains(digit) else { break }
+                    length = length * 10 + digit
+                }
+                contentLength = length
+            } else if Self.equalsLowercased(name, "transfer-encoding") {
+                chunked = Self.containsLowercased(value, "chunked")
+            } else if Self.equalsLowercased(name, "connection") {
+                if Self.containsLowercased(value, "close") { keepAlive = false }
+                if Self.containsLowercased(value, "keep-alive") { keepAlive = true }
+            }
+        }
+    }
+
+    private static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        guard bytes.count == text.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        for index in 0..<bytes.count where bytes[index] | 0x20 != expected[index] {
+            return false
+        }
+        return true
+    }
+
+    private static func containsLowercased(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        guard bytes.count >= needle.count else { return false }
+        outer: for start in 0...(bytes.count - needle.count) {
+            for offset in 0..<needle.count where bytes[start + offset] | 0x20 != needle[offset] {
+                continue outer
+            }
+            return true
+        }
+        return false
+    }
+
+    private static func parseChunkSize(_ line: ByteBuffer) throws(ReadError) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line.readableBytesView {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte) - 48
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte) - 87
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte) - 55
+            default:
+                guard digits > 0 else { throw .malformed("chunk size") }
+                return size
+            }
+            size = size * 16 + value
+            digits += 1
+            if digits > 15 { throw .malformed("chunk size too large") }
+        }
+        guard digits > 0 else { throw .malformed("chunk size") }
+        return size
+    }
+
+    /// Takes one CRLF-terminated line (without the CRLF), or nil if no full line is buffered yet.
+    private static func takeLine(_ buffer: inout ByteBuffer) -> ByteBuffer? {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let length = newline - buffer.readerIndex
+        var lineLength = length
+        if lineLength > 0, buffer.getInteger(at: newline - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            lineLength -= 1
+        }
+        let line = buffer.getSlice(at: buffer.readerIndex, length: lineLength)
+        buffer.moveReaderIndex(forwardBy: length + 1)
+        return line
+    }
+}

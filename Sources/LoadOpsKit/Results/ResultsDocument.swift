@@ -1,0 +1,526 @@
+import Foundation
+
+/// `results.json`, and every baseline (`baselines/*.json`), which share this schema so any result
+/// can be promoted to a baseline. Top-level `success_rate` (percent) and `p95_latency` (ms) are
+/// what the operations guide's comparison script reads. Latencies are milliseconds throughout.
+public struct ResultsDocument: Codable, Sendable, Equatable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var tool: String
+    public var toolVersion: String
+    public var status: RunStatus
+    public var startedAt: Date
+    public var endedAt: Date
+    public var durationSeconds: Double
+    public var host: String
+    public var environment: String?
+    /// `closed` or `open`.
+    public var model: String
+    public var coordinatedOmissionCorrected: Bool
+    /// Aggregate percent of requests that succeeded, 0-100.
+    public var successRate: Double
+    /// Aggregate 95th percentile latency, milliseconds (0 when nothing was measured).
+    public var p95Latency: Double
+    public var load: Load
+    public var aggregate: Endpoint
+    public var endpoints: [Endpoint]
+    public var failures: [Failure]
+    public var timeSeries: [TimePoint]
+    public var peakUsers: Int
+    public var droppedArrivals: UInt64
+    public var warnings: [String]
+    /// The effective configuration, without secrets.
+    public var config: EffectiveConfig
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case tool
+        case toolVersion = "tool_version"
+        case status
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case durationSeconds = "duration_seconds"
+        case host
+        case environment
+        case model
+        case coordinatedOmissionCorrected = "coordinated_omission_corrected"
+        case successRate = "success_rate"
+        case p95Latency = "p95_latency"
+        case load
+        case aggregate
+        case endpoints
+        case failures
+        case timeSeries = "time_series"
+        case peakUsers = "peak_users"
+        case droppedArrivals = "dropped_arrivals"
+        case warnings
+        case config
+    }
+
+    /// Statistics of one endpoint, or of all of them (`aggregate`: empty method, name `Aggregated`).
+    public struct Endpoint: Codable, Sendable, Equatable {
+        public var method: String
+        public var name: String
+        public var requests: UInt64
+        public var failures: UInt64
+        /// Percent, 0-100.
+        public var successRate: Double
+        /// Percent, 0-100.
+        public var errorRate: Double
+        /// Requests per second over the whole run.
+        public var rps: Double
+        public var failuresPerSecond: Double
+        public var minMs: Double
+        public var maxMs: Double
+        public var meanMs: Double
+        public var medianMs: Double
+        /// Keyed "50", "66", "75", "80", "90", "95", "98", "99", "99.9", "99.99", "100"; empty without requests.
+        public var percentiles: [String: Double]
+        /// The same, measured from the actual send time (differs from `percentiles` only when
+        /// the open model corrects for coordinated omission).
+        public var uncorrectedPercentiles: [String: Double]
+        /// Mean response body size, bytes.
+        public var avgContentSize: Double
+        /// `FailureKind.kindName` to count.
+        public var failuresByKind: [String: UInt64]
+
+        enum CodingKeys: String, CodingKey {
+            case method, name, requests, failures
+            case successRate = "success_rate"
+            case errorRate = "error_rate"
+            case rps
+            case failuresPerSecond = "failures_per_second"
+            case minMs = "min_ms"
+            case maxMs = "max_ms"
+            case meanMs = "mean_ms"
+            case medianMs = "median_ms"
+            case percentiles
+            case uncorrectedPercentiles = "uncorrected_percentiles"
+            case avgContentSize = "avg_content_size"
+            case failuresByKind = "failures_by_kind"
+        }
+    }
+
+    public struct Failure: Codable, Sendable, Equatable {
+        public var method: String
+        public var name: String
+        /// `FailureKind.kindName`, e.g. `http_503`.
+        public var kind: String
+        /// `FailureKind.message`, Locust's `Error` column.
+        public var error: String
+        public var occurrences: UInt64
+    }
+
+    /// One second of the run (see `TimeSeriesPoint`).
+    public struct TimePoint: Codable, Sendable, Equatable {
+        public var timestamp: Double
+        public var elapsed: Double
+        public var users: Int
+        public var requests: UInt64
+        public var failures: UInt64
+        public var requestsPerSecond: Double
+        public var failuresPerSecond: Double
+        public var p50: Double
+        public var p95: Double
+        public var p99: Double
+        public var totalRequests: UInt64
+        public var totalFailures: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case timestamp, elapsed, users, requests, failures
+            case requestsPerSecond = "requests_per_second"
+            case failuresPerSecond = "failures_per_second"
+            case p50, p95, p99
+            case totalRequests = "total_requests"
+            case totalFailures = "total_failures"
+        }
+    }
+
+    public struct Load: Codable, Sendable, Equatable {
+        public var model: String
+        public var users: Int
+        public var spawnRate: Double
+        /// Planned length, seconds (the sum of the stages when there are stages).
+        public var duration: Double
+        public var thinkTime: ThinkTime?
+        public var rate: Double?
+        public var maxConnections: Int
+        public var timeout: Double
+        public var stages: [Stage]
+
+        enum CodingKeys: String, CodingKey {
+            case model, users
+            case spawnRate = "spawn_rate"
+            case duration
+            case thinkTime = "think_time"
+            case rate
+            case maxConnections = "max_connections"
+            case timeout, stages
+        }
+    }
+
+    public struct ThinkTime: Codable, Sendable, Equatable {
+        public var min: Double
+        public var max: Double
+    }
+
+    public struct Stage: Codable, Sendable, Equatable {
+        public var duration: Double
+        public var target: Double
+        public var ramp: Bool
+    }
+
+    /// `LoadOpsConfig` as run, with nothing secret: credentials by location only, sensitive
+    /// header values replaced, request bodies left out.
+    public struct EffectiveConfig: Codable, Sendable, Equatable {
+        public var host: String
+        public var allowHosts: [String]
+        public var environment: String?
+        public var insecure: Bool
+        public var load: Load
+        public var endpoints: [EndpointSettings]
+        public var credentials: Credentials?
+        public var thresholds: [String: [String]]
+        public var output: String
+        public var source: String
+
+        enum CodingKeys: String, CodingKey {
+            case host
+            case allowHosts = "allow_hosts"
+            case environment, insecure, load, endpoints, credentials, thresholds, output, source
+        }
+    }
+
+    public struct EndpointSettings: Codable, Sendable, Equatable {
+        public var name: String
+        public var method: String
+        public var path: String
+        public var headers: [Header]
+        public var hasBody: Bool
+        public var weight: Double
+        public var rate: Double?
+        public var expectedStatus: [Int]
+
+        enum CodingKeys: String, CodingKey {
+            case name, method, path, headers
+            case hasBody = "has_body"
+            case weight, rate
+            case expectedStatus = "expected_status"
+        }
+    }
+
+    public struct Header: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    /// `{"kind":"basic_file","path":...}` or `{"kind":"bearer_env","variable":...}`: where the secret lives, never the secret.
+    public struct Credentials: Codable, Sendable, Equatable {
+        public var kind: String
+        public var path: String?
+        public var variable: String?
+    }
+}
+
+// MARK: - Building from a run
+
+extension ResultsDocument {
+    public static func make(from result: RunResult) -> ResultsDocument {
+        let aggregate = result.aggregate
+        var failures: [Failure] = []
+        for endpoint in result.endpoints {
+            for (kind, count) in endpoint.failuresByKindSorted {
+                failures.append(Failure(method: endpoint.key.method, name: endpoint.key.name,
+                                        kind: kind.kindName, error: kind.message, occurrences: count))
+            }
+        }
+        let load = Load(result.config.load)
+        return ResultsDocument(
+            schemaVersion: currentSchemaVersion,
+            tool: "loadops",
+            toolVersion: LoadOpsKitVersion.string,
+            status: result.status,
+            startedAt: wholeMilliseconds(result.startTime),
+            endedAt: wholeMilliseconds(result.endTime),
+            durationSeconds: finite(result.durationSeconds),
+            host: result.config.host,
+            environment: result.config.environment,
+            model: result.config.load.model.rawValue,
+            coordinatedOmissionCorrected: result.coordinatedOmissionCorrected,
+            successRate: finite(aggregate.successRate),
+            p95Latency: aggregate.latencyMilliseconds(atPercentile: 95),
+            load: load,
+            aggregate: Endpoint(aggregate, result: result),
+            endpoints: result.endpoints.map { Endpoint($0, result: result) },
+            failures: failures,
+            timeSeries: result.timeSeries.map(TimePoint.init),
+            peakUsers: result.peakUsers,
+            droppedArrivals: result.droppedArrivals,
+            warnings: result.warnings,
+            config: EffectiveConfig(result.config)
+        )
+    }
+
+    /// Dates are written with millisecond precision; rounding here keeps a written and re-read document equal.
+    static func wholeMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// JSON has no NaN or infinity; a figure that cannot be computed is written as 0.
+    static func finite(_ value: Double) -> Double { value.isFinite ? value : 0 }
+
+    /// Means are estimates within the histogram's precision; three decimals of a millisecond is all they carry.
+    static func microsecondPrecision(_ milliseconds: Double) -> Double {
+        finite((milliseconds * 1000).rounded() / 1000)
+    }
+}
+
+extension ResultsDocument.Endpoint {
+    init(_ statistics: EndpointStatistics, result: RunResult) {
+        var byKind: [String: UInt64] = [:]
+        for (kind, count) in statistics.failuresByKind { byKind[kind.kindName, default: 0] += count }
+        self.init(
+            method: statistics.key.method,
+            name: statistics.key.name,
+            requests: statistics.requests,
+            failures: statistics.failures,
+            successRate: ResultsDocument.finite(statistics.successRate),
+            errorRate: ResultsDocument.finite(statistics.errorRate),
+            rps: ResultsDocument.finite(result.perSecond(statistics.requests)),
+            failuresPerSecond: ResultsDocument.finite(result.perSecond(statistics.failures)),
+            minMs: statistics.minimumMilliseconds,
+            maxMs: statistics.maximumMilliseconds,
+            meanMs: ResultsDocument.microsecondPrecision(statistics.meanMilliseconds),
+            medianMs: statistics.medianMilliseconds,
+            percentiles: statistics.reportedPercentilesMilliseconds(corrected: true),
+            uncorrectedPercentiles: statistics.reportedPercentilesMilliseconds(corrected: false),
+            avgContentSize: ResultsDocument.finite(statistics.averageContentSize),
+            failuresByKind: byKind
+        )
+    }
+}
+
+extension ResultsDocument.TimePoint {
+    init(_ point: TimeSeriesPoint) {
+        let finite = ResultsDocument.finite
+        self.init(timestamp: finite(point.timestamp), elapsed: finite(point.elapsed), users: point.users,
+                  requests: point.requests, failures: point.failures,
+                  requestsPerSecond: finite(point.requestsPerSecond), failuresPerSecond: finite(point.failuresPerSecond),
+                  p50: finite(point.p50), p95: finite(point.p95), p99: finite(point.p99),
+                  totalRequests: point.totalRequests, totalFailures: point.totalFailures)
+    }
+}
+
+extension ResultsDocument.Load {
+    init(_ settings: LoadSettings) {
+        self.init(
+            model: settings.model.rawValue,
+            users: settings.users,
+            spawnRate: ResultsDocument.finite(settings.spawnRate),
+            duration: ResultsDocument.finite(settings.plannedDuration),
+            thinkTime: settings.thinkTime.map { ResultsDocument.ThinkTime(min: $0.lowerBound, max: $0.upperBound) },
+            rate: settings.rate,
+            maxConnections: settings.maxConnections,
+            timeout: ResultsDocument.finite(settings.timeout),
+            stages: settings.stages.map { ResultsDocument.Stage(duration: $0.duration, target: $0.target, ramp: $0.ramp) }
+        )
+    }
+}
+
+extension ResultsDocument.EffectiveConfig {
+    init(_ config: LoadOpsConfig) {
+        let credentials: ResultsDocument.Credentials?
+        switch config.credentials {
+        case .none: credentials = nil
+        case .basicFile(let path)?: credentials = .init(kind: "basic_file", path: path, variable: nil)
+        case .bearerEnv(let variable)?: credentials = .init(kind: "bearer_env", path: nil, variable: variable)
+        }
+        self.init(
+            host: config.host,
+            allowHosts: config.allowHosts,
+            environment: config.environment,
+            insecure: config.insecure,
+            load: ResultsDocument.Load(config.load),
+            endpoints: config.endpoints.map(ResultsDocument.EndpointSettings.init),
+            credentials: credentials,
+            thresholds: config.thresholds,
+            output: config.output,
+            source: config.sourceDescription
+        )
+    }
+}
+
+extension ResultsDocument.EndpointSettings {
+    static let redactedValue = "[redacted]"
+
+    init(_ endpoint: EndpointConfig) {
+        self.init(
+            name: endpoint.name,
+            method: endpoint.method,
+            path: endpoint.path,
+            headers: endpoint.headers.map { name, value in
+                ResultsDocument.Header(name: name, value: Self.isSensitive(header: name) ? Self.redactedValue : value)
+            },
+            hasBody: endpoint.body != nil,
+            weight: endpoint.weight,
+            rate: endpoint.rate,
+            expectedStatus: endpoint.expectedStatus
+        )
+    }
+
+    /// Headers that usually carry credentials; their values never reach a report.
+    static func isSensitive(header name: String) -> Bool {
+        let lowered = name.lowercased()
+        let words = ["auth", "cookie", "token", "secret", "key", "password", "session", "signature", "credential"]
+        return words.contains { lowered.contains($0) }
+    }
+}
+
+// MARK: - Reading and writing
+
+/// A results or baseline file that cannot be used.
+public enum ResultsDocumentError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    /// `field` is the JSON path, e.g. `endpoints[2].requests`; nil when the file is not JSON at all.
+    case malformed(path: String, field: String?, reason: String)
+    case unsupportedSchemaVersion(path: String, version: Int)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read results file \(path): \(reason)"
+        case .malformed(let path, let field?, let reason):
+            return "\(path): field `\(field)`: \(reason)"
+        case .malformed(let path, nil, let reason):
+            return "\(path): \(reason)"
+        case .unsupportedSchemaVersion(let path, let version):
+            return "\(path): schema_version \(version) is not supported (this loadops reads schema_version \(ResultsDocument.currentSchemaVersion))"
+        }
+    }
+}
+
+extension ResultsDocument {
+    /// Pretty-printed JSON with sorted keys, so the same run always gives the same bytes.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.iso8601(fractional: true).string(from: date))
+        }
+        var data = try encoder.encode(self)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+
+    public static func load(from path: String) throws(ResultsDocumentError) -> ResultsDocument {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let nsError = error as NSError
+            let reason = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? nsError.localizedDescription
+            throw .unreadable(path: path, reason: reason)
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes `data`; `path` names the source in errors.
+    public static func decode(_ data: Data, path: String) throws(ResultsDocumentError) -> ResultsDocument {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = iso8601(fractional: true).date(from: text) ?? iso8601(fractional: false).date(from: text) {
+                return date
+            }
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected an ISO 8601 date such as 2025-01-31T12:00:00Z, found \"\(text)\"")
+        }
+        // Check the version first: a newer schema's errors would only confuse.
+        if let version = try? decoder.decode(VersionProbe.self, from: data).schemaVersion, version != currentSchemaVersion {
+            throw .unsupportedSchemaVersion(path: path, version: version)
+        }
+        do {
+            return try decoder.decode(ResultsDocument.self, from: data)
+        } catch let error as DecodingError {
+            throw describe(error, path: path)
+        } catch {
+            throw .malformed(path: path, field: nil, reason: "\(error)")
+        }
+    }
+
+    private struct VersionProbe: Decodable {
+        var schemaVersion: Int
+        enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
+    }
+
+    static func iso8601(fractional: Bool) -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+        return formatter
+    }
+
+    static func describe(_ error: DecodingError, path: String) -> ResultsDocumentError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath),
+                              reason: "expected \(describe(type: type))\(found(in: context.debugDescription))")
+        case .valueNotFound(let type, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath),
+                              reason: "expected \(describe(type: type)), found null")
+        case .keyNotFound(let key, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath + [key]), reason: "required field is missing")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                var reason = "not valid JSON"
+                if let underlying = context.underlyingError as NSError?,
+                   let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
+                    reason += " (\(detail))"
+                }
+                return .malformed(path: path, field: nil, reason: reason)
+            }
+            return .malformed(path: path, field: fieldPath(context.codingPath), reason: context.debugDescription)
+        @unknown default:
+            return .malformed(path: path, field: nil, reason: "\(error)")
+        }
+    }
+
+    /// `endpoints[2].requests`, `aggregate.percentiles["99.9"]`.
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue, key.stringValue == "Index \(index)" {
+                text += "[\(index)]"
+            } else if key.intValue != nil || key.stringValue.contains(".") {
+                text += "[\"\(key.stringValue)\"]"
+            } else {
+                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return text.isEmpty ? "(top level)" : text
+    }
+
+    private static func describe(type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type, is Int64.Type, is UInt.Type: return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") || name.hasPrefix("[") && !name.contains(":") { return "a list" }
+            if name.hasPrefix("Dictionary") || name.hasPrefix("[") { return "an object" }
+            return name
+        }
+    }
+
+    /// The "found a string" part of Foundation's "Expected to decode Int but found a string instead.".
+    private static func found(in debugDescription: String) -> String {
+        guard let range = debugDescription.range(of: "but found ") else { return "" }
+        var rest = String(debugDescription[range.upperBound...])
+        if rest.hasSuffix(" instead.") { rest.removeLast(" instead.".count) }
+        return ", found \(rest)"
+    }
+}

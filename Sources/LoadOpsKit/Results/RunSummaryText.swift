@@ -1,0 +1,146 @@
+import Foundation
+
+/// The end-of-run summary for a terminal or a cron mail: Locust's end-of-run tables (requests,
+/// response time percentiles, failures) in plain ASCII columns, without colour codes.
+public enum RunSummaryText {
+    /// Longer endpoint names are shortened so a row still fits a mail window.
+    static let maximumNameWidth = 60
+
+    public static func render(_ result: RunResult) -> String {
+        let aggregate = result.aggregate
+        let endpoints = result.endpoints.sorted { $0.key < $1.key }
+        var lines: [String] = [headline(result), ""]
+
+        var requests = TextTable(headers: ["Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s"],
+                                 leftAligned: [0, 1])
+        for (index, entry) in (endpoints + [aggregate]).enumerated() {
+            if index == endpoints.count { requests.addSeparator() }
+            requests.add([
+                entry.key.method,
+                shortened(entry.key.name),
+                String(entry.requests),
+                "\(entry.failures)(\(String(format: "%.2f", entry.errorRate))%)",
+                milliseconds(entry.meanMilliseconds),
+                milliseconds(entry.minimumMilliseconds),
+                milliseconds(entry.maximumMilliseconds),
+                milliseconds(entry.medianMilliseconds),
+                String(format: "%.2f", result.perSecond(entry.requests)),
+                String(format: "%.2f", result.perSecond(entry.failures)),
+            ])
+        }
+        lines.append("Requests (response times in ms)")
+        lines += requests.render()
+        lines.append("")
+
+        let percentileTitle = result.coordinatedOmissionCorrected
+            ? "Response time percentiles (ms, corrected for coordinated omission)"
+            : "Response time percentiles (ms)"
+        var percentiles = TextTable(headers: ["Type", "Name"] + ReportedPercentiles.columnHeaders + ["# reqs"], leftAligned: [0, 1])
+        for (index, entry) in (endpoints + [aggregate]).enumerated() {
+            if index == endpoints.count { percentiles.addSeparator() }
+            var row = [entry.key.method, shortened(entry.key.name)]
+            for (_, percent) in ReportedPercentiles.all {
+                row.append(entry.requests > 0 ? milliseconds(entry.latencyMilliseconds(atPercentile: percent)) : "N/A")
+            }
+            row.append(String(entry.requests))
+            percentiles.add(row)
+        }
+        lines.append(percentileTitle)
+        lines += percentiles.render()
+
+        var failures = TextTable(headers: ["# occurrences", "Type", "Name", "Error"], leftAligned: [1, 2, 3])
+        for entry in endpoints {
+            for (kind, count) in entry.failuresByKindSorted where count > 0 {
+                failures.add([String(count), entry.key.method, shortened(entry.key.name), kind.message])
+            }
+        }
+        if failures.rowCount > 0 {
+            lines.append("")
+            lines.append("Failures")
+            lines += failures.render()
+        }
+
+        var notes = result.warnings
+        if result.droppedArrivals > 0 {
+            notes.append("\(result.droppedArrivals) arrivals were dropped: every connection was busy and the queue was full")
+        }
+        if !notes.isEmpty {
+            lines.append("")
+            lines.append("Warnings")
+            lines += notes.map { "- \($0)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func headline(_ result: RunResult) -> String {
+        let config = result.config
+        var details: [String] = ["\(config.load.model.rawValue) model"]
+        switch config.load.model {
+        case .closed: details.append("peak \(result.peakUsers) users")
+        case .open: details.append("peak \(result.peakUsers) connections")
+        }
+        if let environment = config.environment, !environment.isEmpty { details.append("environment \(environment)") }
+        let aggregate = result.aggregate
+        return "Run \(result.status.rawValue) after \(String(format: "%.1f", result.durationSeconds)) s against \(config.host)"
+            + " (\(details.joined(separator: ", "))): "
+            + "\(aggregate.requests) requests, \(String(format: "%.2f", aggregate.successRate))% succeeded, "
+            + "p95 \(milliseconds(aggregate.latencyMilliseconds(atPercentile: 95))) ms"
+    }
+
+    /// Two decimals under 10 ms, one under 100 ms, whole milliseconds above: enough digits to compare, no noise.
+    static func milliseconds(_ value: Double) -> String {
+        if value < 10 { return String(format: "%.2f", value) }
+        if value < 100 { return String(format: "%.1f", value) }
+        return String(format: "%.0f", value)
+    }
+
+    static func shortened(_ name: String) -> String {
+        guard name.count > maximumNameWidth else { return name }
+        return String(name.prefix(maximumNameWidth - 3)) + "..."
+    }
+}
+
+/// Columns padded to their widest cell, two spaces apart; numbers right-aligned.
+struct TextTable {
+    var headers: [String]
+    var leftAligned: Set<Int>
+    /// `nil` draws a dashed line.
+    private var rows: [[String]?] = []
+
+    init(headers: [String], leftAligned: Set<Int>) {
+        self.headers = headers
+        self.leftAligned = leftAligned
+    }
+
+    var rowCount: Int { rows.compactMap { $0 }.count }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+    mutating func addSeparator() { rows.append(nil) }
+
+    func render() -> [String] {
+        var widths = headers.map(\.count)
+        for case let row? in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        let dashes = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        var lines = [line(headers, widths: widths), dashes]
+        for row in rows {
+            lines.append(row.map { line($0, widths: widths) } ?? dashes)
+        }
+        return lines
+    }
+
+    private func line(_ cells: [String], widths: [Int]) -> String {
+        var parts: [String] = []
+        for (index, width) in widths.enumerated() {
+            let cell = index < cells.count ? cells[index] : ""
+            let padding = String(repeating: " ", count: max(width - cell.count, 0))
+            parts.append(leftAligned.contains(index) ? cell + padding : padding + cell)
+        }
+        var text = parts.joined(separator: "  ")
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,139 @@
+import NIOHTTP1
+
+/// The paths the target knows. The API routes follow the check-in API load profile
+/// (seed 001): sessions, patient check-in and pre check-in, each addressed by a UUID.
+enum TargetRoute: Int, CaseIterable {
+    case health
+    case stats
+    case sessions
+    case patientCheckin
+    case preCheckin
+    case echo
+
+    var template: String {
+        switch self {
+        case .health: return "/health"
+        case .stats: return "/__target/stats"
+        case .sessions: return "/sessions/{id}"
+        case .patientCheckin: return "/patient_checkin/{id}"
+        case .preCheckin: return "/pre_checkin/{id}"
+        case .echo: return "echo"
+        }
+    }
+
+    /// Control routes ignore the behaviour knobs.
+    var isControl: Bool { self == .health || self == .stats }
+}
+
+/// GET and POST are counted apart; other methods share one counter per route.
+enum TargetMethodClass: Int, CaseIterable {
+    case get
+    case post
+    case other
+
+    init(_ method: HTTPMethod) {
+        switch method {
+        case .GET: self = .get
+        case .POST: self = .post
+        default: self = .other
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .get: return "GET"
+        case .post: return "POST"
+        case .other: return "OTHER"
+        }
+    }
+}
+
+/// What the route itself would answer, before the behaviour knobs are applied.
+enum RouteAnswer {
+    case health
+    case stats
+    /// 200 with `{"id":…,"status":…}`.
+    case resource(id: Substring, status: StaticString)
+    /// 400: the id is not a UUID.
+    case badID
+    /// 405 on a known path.
+    case methodNotAllowed
+    /// 200 echoing method, path and body length.
+    case echo
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .health, .stats, .resource, .echo: return .ok
+        case .badID: return .badRequest
+        case .methodNotAllowed: return .methodNotAllowed
+        }
+    }
+}
+
+struct RoutedRequest {
+    var route: TargetRoute
+    var method: TargetMethodClass
+    var answer: RouteAnswer
+
+    private static let resources: [(prefix: String, route: TargetRoute, onGet: StaticString, onPost: StaticString)] = [
+        ("/sessions/", .sessions, "authorized", "created"),
+        ("/patient_checkin/", .patientCheckin, "eligible", "checked_in"),
+        ("/pre_checkin/", .preCheckin, "ready", "completed"),
+    ]
+
+    /// Index into the per-route counters.
+    var counterSlot: Int { route.rawValue * TargetMethodClass.allCases.count + method.rawValue }
+
+    init(method httpMethod: HTTPMethod, uri: String) {
+        let method = TargetMethodClass(httpMethod)
+        self.method = method
+        let path = uri.prefix(while: { $0 != "?" && $0 != "#" })
+
+        if path == "/health" {
+            route = .health
+            answer = method == .get ? .health : .methodNotAllowed
+            return
+        }
+        if path == "/__target/stats" {
+            route = .stats
+            answer = method == .get ? .stats : .methodNotAllowed
+            return
+        }
+        for resource in Self.resources where path.hasPrefix(resource.prefix) {
+            route = resource.route
+            let id = path.dropFirst(resource.prefix.count)
+            switch method {
+            case .other:
+                answer = .methodNotAllowed
+            case .get, .post:
+                if isUUID(id) {
+                    answer = .resource(id: id, status: method == .get ? resource.onGet : resource.onPost)
+                } else {
+                    answer = .badID
+                }
+            }
+            return
+        }
+        route = .echo
+        answer = .echo
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits, either case (what UUID().uuidString and most clients send).
+func isUUID(_ text: Substring) -> Bool {
+    let bytes = text.utf8
+    guard bytes.count == 36 else { return false }
+    for (offset, byte) in bytes.enumerated() {
+        switch offset {
+        case 8, 13, 18, 23:
+            guard byte == UInt8(ascii: "-") else { return false }
+        default:
+            let isHex =
+                (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
+            guard isHex else { return false }
+        }
+    }
+    return true
+}

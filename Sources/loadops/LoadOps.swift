@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import LoadOpsKit
+
+@main
+struct LoadOps: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadops",
+        abstract: "Run the whole life of an HTTP API load test: config, load, results.",
+        discussion: """
+            Start with `loadops init` to write a commented loadops.yml, try it against the built-in \
+            target (`loadops target` in another terminal), then `loadops run`. `loadops demo` does \
+            all of it in one go.
+
+            Exit codes: 0 success, 1 a check/threshold failed, 2 bad usage or input, \
+            130 interrupted (partial results saved).
+            """,
+        version: LoadOpsKitVersion.string,
+        subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self]
+    )
+
+    /// ArgumentParser's own entry point, except that a bad flag exits with 2 (DESIGN.md), not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}

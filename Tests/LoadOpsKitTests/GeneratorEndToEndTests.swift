@@ -1,0 +1,123 @@
+import Foundation
+import LoadTarget
+import Testing
+@testable import LoadOpsKit
+
+/// The generator against real servers over loopback. Serialized: load tests share two cores.
+@Suite(.serialized) struct GeneratorEndToEndTests {
+    private func plan(port: Int, endpoints: [EndpointConfig], load: LoadSettings) -> LoadPlan {
+        LoadPlan(target: TargetAddress(useTLS: false, host: "127.0.0.1", port: port), endpoints: endpoints, load: load)
+    }
+
+    @Test func closedModelCountMatchesBuiltInTarget() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let endpoints = [
+            EndpointConfig(method: "GET", path: "/sessions/{uuid}", weight: 3),
+            EndpointConfig(method: "POST", path: "/patient_checkin/{uuid}", body: #"{"status":"arrived"}"#, weight: 1),
+        ]
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: server.port, endpoints: endpoints, load: LoadSettings(model: .closed, users: 8, spawnRate: 100, duration: 2)),
+            stop: StopSignal())
+        let counts = server.counts()
+        try await server.stop()
+        let total = outcome.endpoints.reduce(0) { $0 + $1.requests }
+        #expect(total > 100)
+        #expect(Int(total) == counts.total)
+        #expect(outcome.endpoints.allSatisfy { $0.failures == 0 })
+        // Weights 3:1, interleaved exactly by the chooser (each user's next pick comes from the shared sequence).
+        let ratio = Double(outcome.endpoints[0].requests) / Double(max(outcome.endpoints[1].requests, 1))
+        #expect(ratio > 2.7 && ratio < 3.3)
+        #expect(outcome.timeSeries.count >= 2)
+    }
+
+    @Test func closedModelCountMatchesNginx() async throws {
+        let nginx = try NginxServer()
+        try await nginx.waitUntilReady()
+        let before = try nginx.requestCount()
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: nginx.port, endpoints: [EndpointConfig(path: "/")],
+                       load: LoadSettings(model: .closed, users: 20, spawnRate: 1000, duration: 2)),
+            stop: StopSignal())
+        let after = try nginx.requestCount()
+        await nginx.stop()
+        let sent = outcome.endpoints[0].requests
+        #expect(sent > 1000)
+        #expect(outcome.endpoints[0].failures == 0)
+        // stub_status counts its own requests: one per reading.
+        #expect(Int(sent) == after - before - 1)
+    }
+
+    @Test func openModelHoldsItsRate() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let rate = 300.0
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: server.port, endpoints: [
+                EndpointConfig(path: "/sessions/{uuid}", rate: rate * 2 / 3),
+                EndpointConfig(path: "/pre_checkin/{uuid}", rate: rate / 3),
+            ], load: LoadSettings(model: .open, duration: 10, maxConnections: 100)),
+            stop: StopSignal())
+        let counts = server.counts()
+        try await server.stop()
+        let total = Double(outcome.endpoints.reduce(0) { $0 + $1.requests })
+        let achieved = total / 10
+        #expect(abs(achieved - rate) / rate < 0.02, "achieved \(achieved) req/s against \(rate)")
+        #expect(Int(total) == counts.total)
+        // Every full second of the series is within 2% of the rate, too.
+        let fullSeconds = outcome.timeSeries.dropFirst().dropLast(2)
+        for point in fullSeconds {
+            #expect(abs(point.requestsPerSecond - rate) / rate < 0.05, "second \(point.elapsed): \(point.requestsPerSecond) req/s")
+        }
+        #expect(Double(outcome.endpoints[0].requests) / total > 0.65 && Double(outcome.endpoints[0].requests) / total < 0.68)
+    }
+
+    @Test func stallShowsInOpenModelButNotInClosedUncorrected() async throws {
+        // The target stalls 1 s every 5 s; each run lasts 10 s, so it meets at least one stall.
+        // (/health ignores the behaviour knobs, so the check-in route is used.)
+        let stall = TargetStall(every: .seconds(5), duration: .seconds(1))
+        let openServer = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(stall: stall))
+        let open = try await LoadGenerator.run(
+            plan: plan(port: openServer.port, endpoints: [EndpointConfig(path: "/sessions/{uuid}")],
+                       load: LoadSettings(model: .open, duration: 10, rate: 200, maxConnections: 400)),
+            stop: StopSignal())
+        try await openServer.stop()
+
+        let closedServer = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(stall: stall))
+        let closed = try await LoadGenerator.run(
+            plan: plan(port: closedServer.port, endpoints: [EndpointConfig(path: "/sessions/{uuid}")],
+                       load: LoadSettings(model: .closed, users: 4, spawnRate: 100, duration: 10)),
+            stop: StopSignal())
+        try await closedServer.stop()
+
+        let openP99 = Double(open.endpoints[0].latency.valueAtPercentile(99)) / 1000
+        let openUncorrectedP99 = Double(open.endpoints[0].uncorrected.valueAtPercentile(99)) / 1000
+        let closedP99 = Double(closed.endpoints[0].uncorrected.valueAtPercentile(99)) / 1000
+        #expect(openP99 > 500, "open model p99 \(openP99) ms should show the 1 s stall")
+        #expect(openP99 >= openUncorrectedP99)
+        #expect(closedP99 < 100, "closed model uncorrected p99 \(closedP99) ms hides the stall")
+        #expect(Double(closed.endpoints[0].uncorrected.max) / 1000 > 500, "but its max still saw it")
+    }
+
+    @Test func refusedConnectionsAreCountedAsFailures() async throws {
+        let port = TestSupport.freePort()
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: port, endpoints: [EndpointConfig(path: "/")],
+                       load: LoadSettings(model: .closed, users: 2, spawnRate: 100, duration: 1)),
+            stop: StopSignal())
+        #expect(outcome.endpoints[0].requests > 0)
+        #expect(outcome.endpoints[0].failures == outcome.endpoints[0].requests)
+        #expect(outcome.endpoints[0].failuresByKind[.connectionRefused] == outcome.endpoints[0].requests)
+    }
+
+    @Test func httpErrorsAndRateLimitAreClassified() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(rateLimit: 50))
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: server.port, endpoints: [EndpointConfig(path: "/pre_checkin/{uuid}")],
+                       load: LoadSettings(model: .open, duration: 2, rate: 200, maxConnections: 20)),
+            stop: StopSignal())
+        let counts = server.counts()
+        try await server.stop()
+        let throttled = outcome.endpoints[0].failuresByKind[.httpStatus(429)] ?? 0
+        #expect(throttled > 0)
+        #expect(Int(throttled) == counts.byStatus[429] ?? -1)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import LoadTarget
+import Testing
+@testable import LoadOpsKit
+
+/// `loadops run` through the built binary, as a user runs it.
+@Suite(.serialized) struct RunCommandTests {
+    private func readJSON(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func runWritesResultsAndCountsMatchTheTarget() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let directory = try TestSupport.temporaryDirectory()
+        let config = """
+            host: http://127.0.0.1:\(server.port)
+            load:
+              users: 5
+              spawn_rate: 50
+              duration: 2s
+            endpoints:
+              - get /sessions/{uuid}
+              - "post /pre_checkin/{uuid}"
+            """
+        try config.write(toFile: "\(directory)/loadops.yml", atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(TestSupport.binary, ["run", "--output", "out"], directory: directory, timeout: 60)
+        let counts = server.counts()
+        try await server.stop()
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let results = try readJSON("\(directory)/out/results.json")
+        #expect(results["status"] as? String == "completed")
+        #expect(results["success_rate"] as? Double == 100)
+        #expect((results["p95_latency"] as? Double ?? -1) >= 0)
+        let stats = try String(contentsOfFile: "\(directory)/out/load_test_stats.csv", encoding: .utf8)
+        let aggregated = try #require(stats.split(whereSeparator: \.isNewline).last { $0.hasPrefix(",Aggregated,") })
+        let requests = Int(aggregated.split(separator: ",", omittingEmptySubsequences: false)[2])
+        #expect(requests == counts.total)
+        for file in ["load_test_stats_history.csv", "load_test_failures.csv", "load_test_exceptions.csv", "load_test.log"] {
+            #expect(FileManager.default.fileExists(atPath: "\(directory)/out/\(file)"), "\(file) missing")
+        }
+        let log = try String(contentsOfFile: "\(directory)/out/load_test.log", encoding: .utf8)
+        #expect(log.contains("loadops run: closed model, 5 users"))
+        #expect(run.stdout.contains("Aggregated"))
+    }
+
+    @Test func interruptSavesPartialResultsAndExits130() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let directory = try TestSupport.temporaryDirectory()
+        let child = ChildProcess(TestSupport.binary, [
+            "run", "--host", "http://127.0.0.1:\(server.port)", "--users", "4", "--duration", "60s", "--output", "out",
+        ], directory: directory)
+        try child.start()
+        try await Task.sleep(for: .seconds(3))
+        child.signal(SIGINT)
+        let finished = await child.wait(timeout: 15)
+        try await server.stop()
+        #expect(finished.status == 130, "stderr: \(finished.stderr)")
+        let results = try readJSON("\(directory)/out/results.json")
+        #expect(results["status"] as? String == "interrupted")
+        let aggregate = try #require(results["aggregate"] as? [String: Any])
+        #expect((aggregate["requests"] as? Int ?? 0) > 0)
+        #expect((results["duration_seconds"] as? Double ?? 99) < 10)
+    }
+
+    @Test func badConfigIsExit2WithFileAndLine() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        try "host: http://127.0.0.1:1\nload:\n  users: -3\n".write(toFile: "\(directory)/loadops.yml", atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(TestSupport.binary, ["run"], directory: directory)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("loadops.yml:3:"), "stderr: \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/results.json"))
+    }
+
+    @Test func hostOutsideAllowHostsIsRefused() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let run = try await ChildProcess.run(TestSupport.binary, ["run", "--host", "http://staging.example.com", "--duration", "1s"],
+                                             directory: directory)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("allow_hosts"), "stderr: \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/results.json"))
+    }
+}
