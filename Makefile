@@ -2,9 +2,10 @@
 # every target installs what it needs that is missing.
 SWIFT ?= swift
 APT_PACKAGES = nginx
+BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
 PIP_PACKAGES = locust
 
-.PHONY: build release demo test deps deps-apt deps-pip clean
+.PHONY: build release demo test bench bench-smoke deps deps-apt deps-bench deps-pip clean
 
 deps: deps-apt deps-pip
 
@@ -15,6 +16,10 @@ deps-apt:
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# The tools `make bench` measures loadops against.
+deps-bench:
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 
 # Python packages the tests use: a real Locust to compare CSV formats against.
 deps-pip:
@@ -30,8 +35,18 @@ release:
 demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/loadops" demo
 
-test: deps build
+test: deps deps-bench build
 	$(SWIFT) test --no-parallel
+	@$(MAKE) --no-print-directory bench-smoke
+
+# loadops against wrk, hey, ab and Locust, side by side on a private nginx: writes BENCHMARKS.md.
+bench: deps deps-bench release
+	python3 Tests/Benchmarks/generator_bench.py $(if $(BENCH_QUICK),--quick) --binary "$$($(SWIFT) build -c release --show-bin-path)/loadops"
+
+# BENCH_QUICK=1 make bench: a couple of seconds per tool. `make test` runs the same smoke run on the
+# debug build, so the benchmark cannot silently rot.
+bench-smoke:
+	python3 Tests/Benchmarks/generator_bench.py --quick --binary "$$($(SWIFT) build --show-bin-path)/loadops"
 
 clean:
 	rm -rf .build

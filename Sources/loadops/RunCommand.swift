@@ -21,16 +21,40 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for the generator (default: one per core).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("History database the run is recorded in.", valueName: "path"))
+    var db = HistoryDefaults.databasePath
+
+    @Flag(help: "Do not record the run in the history database.")
+    var noHistory = false
+
+    @Option(help: ArgumentHelp(
+        "Compare against this baseline: a results file, a run id, or previous (default: baselines/baseline.json when it exists).",
+        valueName: "spec"))
+    var baseline: String?
+
+    @Option(help: ArgumentHelp("Change beyond which a metric is flagged against the baseline (default 5%).", valueName: "percent"))
+    var tolerance: String?
+
     func run() async throws {
         let stop = StopSignal()
         let trap = InterruptTrap(stop: stop)
         defer { trap.remove() }
         let console = RunConsole(quiet: quiet)
-        let request = RunRequest(
-            configPath: load.config, overrides: load.overrides(),
-            environment: ProcessInfo.processInfo.environment,
-            workingDirectory: FileManager.default.currentDirectoryPath, threads: threads)
         do {
+            var tolerancePolicy = ComparisonTolerance()
+            if let tolerance {
+                do {
+                    tolerancePolicy.percent = try ComparisonTolerance.parsePercent(tolerance)
+                } catch {
+                    console.error("--tolerance: \(error)")
+                    throw ExitCode(ExitStatus.badInput.rawValue)
+                }
+            }
+            let request = RunRequest(
+                configPath: load.config, overrides: load.overrides(),
+                environment: ProcessInfo.processInfo.environment,
+                workingDirectory: FileManager.default.currentDirectoryPath, threads: threads,
+                databasePath: noHistory ? nil : db, baseline: baseline, tolerance: tolerancePolicy)
             let report = try await RunPipeline.run(request, console: console, stop: stop)
             if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
         } catch let exit as ExitCode {

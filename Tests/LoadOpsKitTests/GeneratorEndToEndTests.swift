@@ -47,6 +47,29 @@ import Testing
         #expect(Int(sent) == after - before - 1)
     }
 
+    @Test func httpsWithInsecureAgainstSelfSignedNginx() async throws {
+        let nginx = try NginxServer(tls: true)
+        try await nginx.waitUntilReady()
+        let tlsPort = try #require(nginx.tlsPort)
+        let before = try nginx.requestCount()
+        let target = TargetAddress(useTLS: true, host: "127.0.0.1", port: tlsPort)
+        let load = LoadSettings(model: .closed, users: 4, spawnRate: 100, duration: 1)
+        let insecure = try await LoadGenerator.run(
+            plan: LoadPlan(target: target, endpoints: [EndpointConfig(path: "/")], load: load, insecure: true), stop: StopSignal())
+        let verified = try await LoadGenerator.run(
+            plan: LoadPlan(target: target, endpoints: [EndpointConfig(path: "/")], load: load, insecure: false), stop: StopSignal())
+        let after = try nginx.requestCount()
+        await nginx.stop()
+        #expect(insecure.endpoints[0].requests > 100)
+        #expect(insecure.endpoints[0].failures == 0)
+        // Without --insecure a self-signed certificate is refused: every attempt fails, none reaches nginx.
+        #expect(verified.endpoints[0].requests > 0)
+        #expect(verified.endpoints[0].failures == verified.endpoints[0].requests)
+        #expect(verified.endpoints[0].failuresByKind.keys.allSatisfy { if case .tls = $0 { true } else { false } },
+                "\(verified.endpoints[0].failuresByKind)")
+        #expect(Int(insecure.endpoints[0].requests) == after - before - 1)
+    }
+
     @Test func openModelHoldsItsRate() async throws {
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         let rate = 300.0

@@ -44,6 +44,24 @@ import Testing
         #expect(run.stdout.contains("Aggregated"))
     }
 
+    @Test func initThenRunAgainstTheBuiltInTarget() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let directory = try TestSupport.temporaryDirectory()
+        let initialised = try await ChildProcess.run(TestSupport.binary, ["init"], directory: directory)
+        #expect(initialised.status == 0, "stderr: \(initialised.stderr)")
+        let run = try await ChildProcess.run(TestSupport.binary, [
+            "run", "--host", "http://127.0.0.1:\(server.port)", "--duration", "2s", "--quiet",
+        ], directory: directory, timeout: 60)
+        let counts = server.counts()
+        try await server.stop()
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let results = try readJSON("\(directory)/load_test_reports/results.json")
+        let aggregate = try #require(results["aggregate"] as? [String: Any])
+        #expect(aggregate["requests"] as? Int == counts.total)
+        #expect(aggregate["failures"] as? Int == 0)
+        #expect(run.stdout.isEmpty, "--quiet printed: \(run.stdout)")
+    }
+
     @Test func interruptSavesPartialResultsAndExits130() async throws {
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         let directory = try TestSupport.temporaryDirectory()

@@ -124,6 +124,8 @@ final class ChildProcess: @unchecked Sendable {
 /// A real nginx from Debian's package, on a free loopback port, with `stub_status` as its own request counter.
 final class NginxServer: @unchecked Sendable {
     let port: Int
+    /// With `tls: true`: an HTTPS listener with a self-signed certificate (made by openssl for the test).
+    let tlsPort: Int?
     private let directory: String
     private let child: ChildProcess
 
@@ -131,10 +133,31 @@ final class NginxServer: @unchecked Sendable {
         ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    init() throws {
+    init(tls: Bool = false) throws {
         guard let executable = Self.executable else { throw TestFailure("nginx is not installed (make deps installs it)") }
         directory = try TestSupport.temporaryDirectory("nginx")
         port = TestSupport.freePort()
+        var tlsListener = ""
+        if tls {
+            let made = Process()
+            made.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            made.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                              "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem"]
+            made.standardOutput = FileHandle.nullDevice
+            made.standardError = FileHandle.nullDevice
+            try made.run()
+            made.waitUntilExit()
+            guard made.terminationStatus == 0 else { throw TestFailure("openssl could not make a test certificate") }
+            let tlsPort = TestSupport.freePort()
+            self.tlsPort = tlsPort
+            tlsListener = """
+                    listen 127.0.0.1:\(tlsPort) ssl;
+                    ssl_certificate \(directory)/cert.pem;
+                    ssl_certificate_key \(directory)/key.pem;
+                """
+        } else {
+            tlsPort = nil
+        }
         let config = """
             worker_processes 1;
             daemon off;
@@ -152,6 +175,7 @@ final class NginxServer: @unchecked Sendable {
                 keepalive_requests 1000000;
                 server {
                     listen 127.0.0.1:\(port);
+            \(tlsListener)
                     location = /nginx_status { stub_status; }
                     location / { return 200 "ok\\n"; }
                 }
@@ -185,7 +209,7 @@ final class NginxServer: @unchecked Sendable {
     }
 
     func stop() async {
-        child.signal(SIGQUIT)
+        child.signal(SIGTERM)  // fast shutdown; SIGQUIT would wait for idle keep-alive connections
         await child.wait(timeout: 5)
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -100,7 +100,7 @@ final class LoadConnection: ChannelInboundHandler {
         }
         do {
             if let response = try reader.read(&incoming) {
-                let failure: FailureKind? = shared.endpoints[endpoint].isSuccess(status: response.status)
+                let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                     ? nil : .httpStatus(response.status)
                 complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive)
                 if !response.keepAlive { close() }
@@ -118,7 +118,7 @@ final class LoadConnection: ChannelInboundHandler {
         isActive = false
         if inFlight {
             if let response = reader.connectionClosed() {
-                let failure: FailureKind? = shared.endpoints[endpoint].isSuccess(status: response.status)
+                let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                     ? nil : .httpStatus(response.status)
                 complete(bodyBytes: response.bodyBytes, failure: failure, reusable: false)
             } else {

@@ -81,6 +81,11 @@ public enum LoadGenerator {
                            onProgress: @escaping @Sendable (LiveProgress) -> Void = { _ in }) async throws -> GeneratorOutcome {
         guard !plan.endpoints.isEmpty else { throw GeneratorError.noEndpoints }
         let prepared = try prepare(plan)
+        let fileLimit = OpenFileLimit.raiseToHardLimit()
+        let neededFiles = (plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load)) + 64
+        if neededFiles > fileLimit {
+            throw GeneratorError.tooManyConnections(needed: neededFiles, limit: fileLimit)
+        }
         let schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
         let planned = schedule?.duration ?? plan.load.plannedDuration
         let users = UserCountSchedule(users: plan.load.users, spawnRate: plan.load.spawnRate, stages: plan.load.stages)
@@ -212,6 +217,10 @@ public enum LoadGenerator {
             return first
         }
         _ = drained
+    }
+
+    private static func maxUsers(_ load: LoadSettings) -> Int {
+        load.stages.isEmpty ? load.users : Int(load.stages.map(\.target).max() ?? 0)
     }
 
     static func milliseconds(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {

@@ -9,6 +9,8 @@ final class LoopShared {
     let endpoints: [EndpointConfig]
     let templates: [RequestTemplate]
     let isHead: [Bool]
+    /// Per endpoint: which answers count as success (read on every response).
+    let successPolicies: [SuccessPolicy]
     let statistics: LoopStatistics
     var random = FastRandom()
     /// `{seq}` values: this loop's counter, strided so loops never repeat each other's numbers.
@@ -20,6 +22,7 @@ final class LoopShared {
         self.endpoints = plan.endpoints
         self.templates = plan.templates
         self.isHead = plan.endpoints.map { $0.method == "HEAD" }
+        self.successPolicies = plan.endpoints.map { SuccessPolicy(expected: $0.expectedStatus) }
         self.statistics = LoopStatistics(keys: plan.endpoints.map { EndpointKey(method: $0.method, name: $0.name) },
                                          separateUncorrected: plan.load.model == .open)
         self.sequence = UInt64(loopIndex) << 48
@@ -57,6 +60,24 @@ final class LoopShared {
     }
 }
 
+/// Which status codes count as success: a bit per code 0-599 (any 1xx-3xx by default).
+struct SuccessPolicy {
+    private var bits: [UInt64] = Array(repeating: 0, count: 10)
+
+    init(expected: [Int]) {
+        let codes = expected.isEmpty ? Array(100..<400) : expected
+        for code in codes where (0..<600).contains(code) {
+            bits[code >> 6] |= 1 << UInt64(code & 63)
+        }
+    }
+
+    @inline(__always)
+    func isSuccess(_ status: Int) -> Bool {
+        guard status >= 0 && status < 600 else { return false }
+        return bits[status >> 6] & (1 << UInt64(status & 63)) != 0
+    }
+}
+
 /// How to reach the target: resolved once, before the run, so no connection waits on DNS.
 struct Connector: Sendable {
     var address: SocketAddress
@@ -66,8 +87,7 @@ struct Connector: Sendable {
 }
 
 /// Everything the loops need, computed once before the run.
-struct PreparedPlan: @unchecked Sendable {
-    // RequestTemplate holds only immutable arrays and ByteBuffers, which are safe to share.
+struct PreparedPlan: Sendable {
     var endpoints: [EndpointConfig]
     var templates: [RequestTemplate]
     var connector: Connector

@@ -49,6 +49,7 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
     case tlsSetup(reason: String)
     case noEndpoints
     case noRate
+    case tooManyConnections(needed: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -58,6 +59,8 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
         case .tlsSetup(let reason): return "TLS set-up failed: \(reason)"
         case .noEndpoints: return "no endpoints to send load to"
         case .noRate: return "the open model needs an arrival rate: set load.rate, a rate per endpoint, or stages"
+        case .tooManyConnections(let needed, let limit):
+            return "the run needs about \(needed) open files (one per connection) but the limit is \(limit): raise it with `ulimit -n \(needed)` or lower users/max_connections"
         }
     }
 }

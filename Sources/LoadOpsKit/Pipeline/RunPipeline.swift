@@ -7,22 +7,37 @@ public struct RunRequest: Sendable {
     public var environment: [String: String]
     public var workingDirectory: String
     public var threads: Int?
+    /// The history database; nil records nothing.
+    public var databasePath: String?
+    /// What to compare against: a file, a run id or `previous`; nil means `baselines/baseline.json` when it exists.
+    public var baseline: String?
+    public var tolerance: ComparisonTolerance
 
     public init(configPath: String?, overrides: ConfigOverrides, environment: [String: String],
-                workingDirectory: String, threads: Int? = nil) {
+                workingDirectory: String, threads: Int? = nil,
+                databasePath: String? = HistoryDefaults.databasePath, baseline: String? = nil,
+                tolerance: ComparisonTolerance = ComparisonTolerance()) {
         self.configPath = configPath
         self.overrides = overrides
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.threads = threads
+        self.databasePath = databasePath
+        self.baseline = baseline
+        self.tolerance = tolerance
     }
 }
 
 /// What a finished run leaves behind.
 public struct RunReport: Sendable {
     public var result: RunResult
+    public var document: ResultsDocument
     public var outputFolder: String
     public var files: [String]
+    public var thresholds: [ThresholdOutcome]
+    public var comparison: ComparisonReport?
+    /// The run's id in the history database, when it was recorded.
+    public var runID: Int64?
     public var exitStatus: ExitStatus
 }
 
@@ -40,8 +55,8 @@ public enum RunError: Error, CustomStringConvertible, ExitStatusProviding {
     public var exitStatus: ExitStatus { .badInput }
 }
 
-/// `loadops run`: config → host check → generator → results, in that order.
-/// Later stages (preflight, history, comparison, summary, archive) hook in here.
+/// `loadops run`: config → host check → generator → results → thresholds → history →
+/// comparison with the baseline → summary, in that order.
 public enum RunPipeline {
     public static func run(_ request: RunRequest, console: RunConsole, stop: StopSignal) async throws -> RunReport {
         // 1. Configuration and the hosts it may aim at.
@@ -53,6 +68,9 @@ public enum RunPipeline {
         let plan = LoadPlan(target: target, endpoints: config.endpoints, load: config.load,
                             authorizations: authorizations, insecure: config.insecure, threads: request.threads)
         if config.load.model == .open { _ = try plan.arrivalSchedule() }
+        // A typo in a threshold fails before any load is sent.
+        let thresholdSet = try ThresholdSet.parse(config.thresholds)
+        let baselineSpec = try resolveBaselineSpec(request)
 
         // 2. Output folder and log.
         let outputFolder = absolute(config.output, in: request.workingDirectory)
@@ -75,19 +93,96 @@ public enum RunPipeline {
             timeSeries: outcome.timeSeries, peakUsers: outcome.peakUsers, droppedArrivals: outcome.droppedArrivals,
             warnings: [])
         result.warnings = RunWarnings.detect(in: result)
-        let files = try ResultsWriter.write(result, to: outputFolder)
+        var document = ResultsDocument.make(from: result)
+        let thresholds = thresholdSet.evaluate(document)
+        document.thresholds = thresholds.isEmpty ? nil : thresholds
+        var files = try ResultsWriter.write(result, document: document, to: outputFolder)
 
+        // 5. History, then the baseline (which may be the previous run in that history).
+        let runID = recordHistory(result, document: document, thresholds: thresholds, request: request, console: console)
+        var comparison: ComparisonReport?
+        if let baselineSpec {
+            do {
+                let baseline = try ResultsLocator.resolve(baselineSpec, databasePath: databasePath(request) ?? HistoryDefaults.databasePath,
+                                                          workingDirectory: request.workingDirectory, relativeTo: runID)
+                comparison = BaselineComparison.compare(current: document, baseline: baseline.document, tolerance: request.tolerance,
+                                                        currentLabel: runID.map { "run \($0)" } ?? "this run",
+                                                        baselineLabel: baseline.label)
+            } catch {
+                console.line("warning: no comparison against the baseline: \(error)")
+            }
+        }
+        files.append(try RunSummaryMarkdown.writeSummary(document: document, thresholds: thresholds,
+                                                         comparison: comparison, to: outputFolder))
+
+        // 6. What the reader sees.
         console.line("")
         for line in RunSummaryText.render(result).split(separator: "\n", omittingEmptySubsequences: false) {
             console.line(String(line))
+        }
+        if !thresholds.isEmpty {
+            console.line("")
+            console.line("Thresholds")
+            for outcome in thresholds {
+                console.line("  \(outcome.passed ? "✓" : "✗") \(outcome.verdict)  \(outcome.scope): \(outcome.expression)  (observed \(outcome.observed))")
+            }
+        }
+        if let comparison {
+            console.line("")
+            for line in ComparisonRenderer.table(comparison).split(separator: "\n", omittingEmptySubsequences: false) {
+                console.line(String(line))
+            }
         }
         for warning in result.warnings { console.line("warning: \(warning)") }
         if status == .interrupted {
             console.line("Run interrupted: partial results saved (marked \"interrupted\").")
         }
-        console.line("Results: \(outputFolder)/ (\(files.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: ", ")), load_test.log)")
-        return RunReport(result: result, outputFolder: outputFolder, files: files,
-                         exitStatus: status == .interrupted ? .interrupted : .success)
+        console.line("Results: \(outputFolder)/ (\(files.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: ", ")), load_test.log)"
+                     + (runID.map { "; recorded as run \($0)" } ?? ""))
+
+        let failedThresholds = thresholds.filter { !$0.passed }.count
+        let regressions = comparison?.regressions.count ?? 0
+        let exitStatus: ExitStatus
+        if status == .interrupted {
+            exitStatus = .interrupted
+        } else if failedThresholds > 0 || regressions > 0 {
+            console.line("FAIL: \(failedThresholds) threshold\(failedThresholds == 1 ? "" : "s") failed, \(regressions) regression\(regressions == 1 ? "" : "s") against the baseline")
+            exitStatus = .checkFailed
+        } else {
+            exitStatus = .success
+        }
+        return RunReport(result: result, document: document, outputFolder: outputFolder, files: files, thresholds: thresholds,
+                         comparison: comparison, runID: runID, exitStatus: exitStatus)
+    }
+
+    static func databasePath(_ request: RunRequest) -> String? {
+        request.databasePath.map { absolute($0, in: request.workingDirectory) }
+    }
+
+    /// The explicit `--baseline`, or `baselines/baseline.json` when it exists, or none.
+    static func resolveBaselineSpec(_ request: RunRequest) throws -> String? {
+        if let baseline = request.baseline { return baseline }
+        let standard = absolute("baselines/baseline.json", in: request.workingDirectory)
+        return FileManager.default.fileExists(atPath: standard) ? standard : nil
+    }
+
+    /// Records the run; a history problem is a warning, never the loss of a run already on disk.
+    static func recordHistory(_ result: RunResult, document: ResultsDocument, thresholds: [ThresholdOutcome],
+                              request: RunRequest, console: RunConsole) -> Int64? {
+        guard let path = databasePath(request) else { return nil }
+        do {
+            let store = try HistoryStore.open(path: path)
+            let runID = try store.record(result, document: document)
+            if !thresholds.isEmpty {
+                try store.record(thresholds: thresholds.map {
+                    (scope: $0.scope, expression: $0.expression, observed: $0.observedValue, passed: $0.passed)
+                }, runID: runID)
+            }
+            return runID
+        } catch {
+            console.line("warning: the run was not recorded in the history database: \(error)")
+            return nil
+        }
     }
 
     static func loadAuthorizations(_ credentials: CredentialsConfig?, environment: [String: String]) throws -> [String] {

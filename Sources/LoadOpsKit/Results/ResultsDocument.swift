@@ -32,6 +32,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// The effective configuration, without secrets.
     public var config: EffectiveConfig
+    /// Each threshold's outcome at the end of the run; absent in older files and hand-written baselines.
+    public var thresholds: [ThresholdOutcome]?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -56,6 +58,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case droppedArrivals = "dropped_arrivals"
         case warnings
         case config
+        case thresholds
     }
 
     /// Statistics of one endpoint, or of all of them (`aggregate`: empty method, name `Aggregated`).

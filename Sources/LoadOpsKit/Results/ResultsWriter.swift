@@ -29,11 +29,17 @@ public enum ResultsWriter {
     /// (a reader sees the old file or the new one, never half of one). Returns the paths written.
     @discardableResult
     public static func write(_ result: RunResult, to folder: String) throws(ResultsWriteError) -> [String] {
+        try write(result, document: ResultsDocument.make(from: result), to: folder)
+    }
+
+    /// The same, with a `results.json` the caller has completed (threshold outcomes, ...).
+    @discardableResult
+    public static func write(_ result: RunResult, document: ResultsDocument, to folder: String) throws(ResultsWriteError) -> [String] {
         var paths = try LocustCSVWriter.write(result, to: folder)
         let path = (folder as NSString).appendingPathComponent(resultsFileName)
         let data: Data
         do {
-            data = try ResultsDocument.make(from: result).encoded()
+            data = try document.encoded()
         } catch {
             throw ResultsWriteError(path: path, reason: "cannot encode the results as JSON (\(error))")
         }

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A baseline could not be written or listed.
+public enum BaselineError: Error, CustomStringConvertible, Equatable, ExitStatusProviding {
+    case invalidName(String)
+    case exists(path: String)
+    case writeFailed(path: String, reason: String)
+    case missing(path: String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let name):
+            return "baseline name \"\(name)\" is not usable: use letters, digits, '.', '-' and '_' (e.g. baseline, release-2.4)"
+        case .exists(let path):
+            return "\(path) already exists: pass --force to replace it, or --name to write another baseline"
+        case .writeFailed(let path, let reason):
+            return "cannot write baseline \(path): \(reason)"
+        case .missing(let path):
+            return "no baseline at \(path): promote a run with `loadops baseline promote RUN|FILE`, or pass --baseline"
+        }
+    }
+
+    public var exitStatus: ExitStatus { .badInput }
+}
+
+/// One file of the baselines folder, for `loadops baseline list`.
+public struct BaselineEntry: Sendable {
+    public var name: String
+    public var path: String
+    /// The baseline, or why it cannot be read.
+    public var document: Result<ResultsDocument, ResultsDocumentError>
+}
+
+/// `baselines/NAME.json`: results promoted to be the reference, in the `results.json` schema.
+public enum BaselineStore {
+    public static let defaultFolder = "baselines"
+    public static let defaultName = "baseline"
+
+    /// `baselines/baseline.json`, the baseline `compare` and the end of a run use when none is named.
+    public static var defaultPath: String { "\(defaultFolder)/\(defaultName).json" }
+
+    public static func path(name: String, folder: String) -> String {
+        (folder as NSString).appendingPathComponent("\(name).json")
+    }
+
+    /// Writes `document` as `folder/NAME.json` atomically; an existing baseline is replaced only with `force`.
+    /// Returns the path written.
+    @discardableResult
+    public static func promote(_ document: ResultsDocument, name: String = defaultName, folder: String = defaultFolder,
+                               force: Bool = false) throws(BaselineError) -> String {
+        guard isValid(name: name) else { throw .invalidName(name) }
+        let path = path(name: name, folder: folder)
+        do {
+            try AtomicFileWriter.createFolder(folder)
+        } catch {
+            throw .writeFailed(path: path, reason: error.reason)
+        }
+        let data: Data
+        do {
+            data = try document.encoded()
+        } catch {
+            throw .writeFailed(path: path, reason: "cannot encode the results as JSON (\(error))")
+        }
+        if force {
+            do {
+                try AtomicFileWriter.write(data, to: path)
+            } catch {
+                throw .writeFailed(path: path, reason: error.reason)
+            }
+            return path
+        }
+        try writeNew(data, to: path)
+        return path
+    }
+
+    /// Temporary file then `link`: the final name appears whole, and only if nobody created it first
+    /// (a check-then-rename would replace a baseline promoted at the same moment).
+    private static func writeNew(_ data: Data, to path: String) throws(BaselineError) {
+        if FileManager.default.fileExists(atPath: path) { throw .exists(path: path) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(UUID().uuidString).tmp")
+        defer { unlink(temporary) }
+        do {
+            try data.write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            throw .writeFailed(path: path, reason: "cannot write a temporary file in \(folder) (\(error.localizedDescription))")
+        }
+        if link(temporary, path) != 0 {
+            let code = errno
+            if code == EEXIST { throw .exists(path: path) }
+            throw .writeFailed(path: path, reason: String(cString: strerror(code)))
+        }
+    }
+
+    /// Names that stay inside the folder and list cleanly.
+    static func isValid(name: String) -> Bool {
+        guard !name.isEmpty, !name.hasPrefix("."), name.count <= 100 else { return false }
+        return name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "._-".contains($0) }
+    }
+
+    /// Every `*.json` of the folder, by name; an absent folder has no baselines.
+    public static func list(folder: String = defaultFolder) -> [BaselineEntry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { file in
+            let path = (folder as NSString).appendingPathComponent(file)
+            let document: Result<ResultsDocument, ResultsDocumentError>
+            do throws(ResultsDocumentError) {
+                document = .success(try ResultsDocument.load(from: path))
+            } catch {
+                document = .failure(error)
+            }
+            return BaselineEntry(name: String(file.dropLast(".json".count)), path: path, document: document)
+        }
+    }
+
+    /// `loadops baseline list`: name, date, host, environment, success rate, p95.
+    public static func renderList(_ entries: [BaselineEntry], folder: String) -> String {
+        guard !entries.isEmpty else {
+            return "No baselines in \(folder)/: promote a run with `loadops baseline promote RUN|FILE`.\n"
+        }
+        var table = TextTable(headers: ["Name", "Date", "Host", "Environment", "Status", "Success rate", "p95"], leftAligned: [0, 1, 2, 3, 4])
+        var problems: [String] = []
+        for entry in entries {
+            switch entry.document {
+            case .success(let document):
+                table.add([entry.name, ResultsDocument.iso8601(fractional: false).string(from: document.startedAt),
+                           document.host, document.environment ?? "-", document.status.rawValue,
+                           ReportNumber.percent(document.successRate), ReportNumber.milliseconds(document.p95Latency)])
+            case .failure(let error):
+                table.add([entry.name, "(unreadable)", "", "", "", "", ""])
+                problems.append("\(entry.name): \(error)")
+            }
+        }
+        var lines = table.render()
+        if !problems.isEmpty { lines += [""] + problems }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+
+/// The text `loadops history` prints: aligned tables and a sparkline.
+public enum HistoryReport {
+    /// `loadops history`: newest run first.
+    public static func runList(_ rows: [RunSummaryRow], timeZone: TimeZone = .current) -> String {
+        guard !rows.isEmpty else { return "no runs recorded yet\n" }
+        let showSource = rows.contains { $0.source != RunSource.loadops }
+        var header = ["ID", "Started", "Status", "Host", "Load", "Requests", "Success", "p95 (ms)"]
+        if showSource { header.append("Source") }
+        let body = rows.map { row -> [String] in
+            var cells = [String(row.id), time(row.startedAt, timeZone), row.status, row.host.isEmpty ? "-" : row.host,
+                         load(row), String(row.requests), percent(row.successRate), milliseconds(row.p95Milliseconds)]
+            if showSource { cells.append(row.source) }
+            return cells
+        }
+        return HistoryTable.render(header: header, rows: body, rightAligned: [0, 5, 6, 7])
+    }
+
+    /// `loadops history show RUN`.
+    public static func runDetail(_ run: RunSummaryRow, endpoints: [HistoryEndpointRow], thresholds: [ThresholdRow],
+                                 archives: [ArchiveRow], warnings: [String], timeZone: TimeZone = .current) -> String {
+        var lines: [String] = []
+        lines.append("run \(run.id) · \(run.status) · \(run.source)")
+        lines.append("started    \(time(run.startedAt, timeZone, seconds: true))")
+        lines.append("ended      \(time(run.endedAt, timeZone, seconds: true)) (\(duration(run.durationSeconds)))")
+        lines.append("host       \(run.host.isEmpty ? "-" : run.host)" + (run.environment.map { " (environment \($0))" } ?? ""))
+        var loadLine = "load       \(load(run))"
+        if run.model == "closed" && run.spawnRate > 0 { loadLine += ", spawn rate \(number(run.spawnRate))/s" }
+        lines.append(loadLine)
+        lines.append("config     \(run.configHash) (FNV-1a of the effective configuration)")
+        lines.append("result     \(run.requests) requests, \(run.failures) failures, success \(percent(run.successRate)), "
+                     + "p95 \(milliseconds(run.p95Milliseconds)) ms, \(number(run.requestsPerSecond)) req/s")
+        lines.append("")
+        let header = ["Method", "Name", "Requests", "Fails", "Success", "req/s", "p50", "p95", "p99", "max (ms)"]
+        let ordered = endpoints.filter { !$0.isAggregate } + endpoints.filter(\.isAggregate)
+        let body = ordered.map { endpoint -> [String] in
+            [endpoint.method, endpoint.name, String(endpoint.requests), String(endpoint.failures),
+             percent(endpoint.successRate), number(endpoint.requestsPerSecond),
+             endpoint.percentiles["50"].map(milliseconds) ?? "-", endpoint.percentiles["95"].map(milliseconds) ?? "-",
+             endpoint.percentiles["99"].map(milliseconds) ?? "-",
+             endpoint.requests > 0 ? milliseconds(endpoint.maxMilliseconds) : "-"]
+        }
+        lines.append(HistoryTable.render(header: header, rows: body, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]), terminator: false)
+        if !thresholds.isEmpty {
+            lines.append("")
+            lines.append("thresholds")
+            let rows = thresholds.map { threshold -> [String] in
+                [threshold.passed ? "PASS" : "FAIL", threshold.scope, threshold.expression,
+                 threshold.observed.map(number) ?? "-"]
+            }
+            lines.append(HistoryTable.render(header: ["", "Scope", "Threshold", "Observed"], rows: rows, rightAligned: [3]),
+                         terminator: false)
+        }
+        if !warnings.isEmpty {
+            lines.append("")
+            lines.append("warnings")
+            lines += warnings.map { "  - \($0)" }
+        }
+        if !archives.isEmpty {
+            lines.append("")
+            lines.append("archives")
+            lines += archives.map { "  \($0.name)  \($0.path)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `loadops history trend`: one row per run, oldest first, then the sparkline.
+    public static func trend(_ points: [TrendPoint], metric: TrendMetric, endpoint: String?,
+                             timeZone: TimeZone = .current) -> String {
+        let subject = endpoint.map { "endpoint \($0)" } ?? "all endpoints (Aggregated)"
+        guard !points.isEmpty else { return "no runs recorded yet\n" }
+        let values = points.map(\.value)
+        let body = points.map { point -> [String] in
+            [String(point.runID), time(point.startedAt, timeZone), point.status, String(point.requests),
+             point.value.map { format($0, metric) } ?? "-"]
+        }
+        var text = "\(metric.rawValue) of \(subject), last \(points.count) run\(points.count == 1 ? "" : "s")\n\n"
+        text += HistoryTable.render(header: ["ID", "Started", "Status", "Requests", metric.heading], rows: body,
+                                 rightAligned: [0, 3, 4])
+        let present = values.compactMap { $0 }
+        text += "\n\(sparkline(values))"
+        if let low = present.min(), let high = present.max(), let last = present.last {
+            text += "  min \(format(low, metric))  max \(format(high, metric))  last \(format(last, metric)) \(metric.unit)"
+        }
+        return text + "\n"
+    }
+
+    /// `▁▂▃▄▅▆▇█` scaled between the smallest and largest value; a space for a missing value,
+    /// the middle bar throughout when all values are equal.
+    public static func sparkline(_ values: [Double?]) -> String {
+        let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        let present = values.compactMap { $0 }
+        guard let low = present.min(), let high = present.max() else {
+            return String(repeating: " ", count: values.count)
+        }
+        let span = high - low
+        return String(values.map { value -> Character in
+            guard let value else { return " " }
+            guard span > 0 else { return bars[3] }
+            let level = Int(((value - low) / span * Double(bars.count - 1)).rounded())
+            return bars[min(max(level, 0), bars.count - 1)]
+        })
+    }
+
+    // MARK: - Formatting
+
+    static func format(_ value: Double, _ metric: TrendMetric) -> String {
+        switch metric {
+        case .p50, .p95, .p99: return milliseconds(value)
+        case .successRate, .errorRate: return percentNumber(value)
+        case .rps: return number(value)
+        }
+    }
+
+    static func load(_ row: RunSummaryRow) -> String {
+        if row.model == "open" {
+            // Without a total rate the open model's rates are per endpoint (shown by `history show`).
+            return row.rate.map { "open \(number($0))/s" } ?? "open"
+        }
+        return "\(row.model) \(row.users) user\(row.users == 1 ? "" : "s")"
+    }
+
+    /// Three significant figures at most, no trailing zeros: `0.42`, `12.3`, `1234`.
+    static func milliseconds(_ value: Double) -> String {
+        if value >= 100 { return String(format: "%.0f", value) }
+        if value >= 10 { return trimmed(String(format: "%.1f", value)) }
+        return trimmed(String(format: "%.2f", value))
+    }
+
+    static func number(_ value: Double) -> String {
+        if value >= 100 || value == value.rounded() { return String(format: "%.0f", value) }
+        return trimmed(String(format: "%.1f", value))
+    }
+
+    /// `99.95%`, `100%`.
+    static func percent(_ value: Double) -> String { percentNumber(value) + "%" }
+
+    static func percentNumber(_ value: Double) -> String { trimmed(String(format: "%.2f", value)) }
+
+    private static func trimmed(_ text: String) -> String {
+        guard text.contains(".") else { return text }
+        var result = text
+        while result.hasSuffix("0") { result.removeLast() }
+        if result.hasSuffix(".") { result.removeLast() }
+        return result
+    }
+
+    static func time(_ date: Date, _ timeZone: TimeZone, seconds: Bool = false) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
+        return "\(total / 3600)h\(String(format: "%02d", total / 60 % 60))m"
+    }
+}
+
+private extension Array where Element == String {
+    /// Appends a block of text without its final newline.
+    mutating func append(_ block: String, terminator: Bool) {
+        append(terminator ? block : String(block.hasSuffix("\n") ? block.dropLast() : Substring(block)))
+    }
+}
+
+/// Columns padded to their widest cell; numbers right-aligned.
+enum HistoryTable {
+    static func render(header: [String], rows: [[String]], rightAligned: Set<Int>) -> String {
+        let all = [header] + rows
+        var widths = Array(repeating: 0, count: header.count)
+        for row in all {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = Swift.max(widths[index], cell.count)
+            }
+        }
+        var text = ""
+        for (rowIndex, row) in all.enumerated() {
+            var cells: [String] = []
+            for (index, width) in widths.enumerated() {
+                let cell = index < row.count ? row[index] : ""
+                let padding = String(repeating: " ", count: width - cell.count)
+                cells.append(rightAligned.contains(index) ? padding + cell : cell + padding)
+            }
+            text += trimTrailing(cells.joined(separator: "  ")) + "\n"
+            if rowIndex == 0 {
+                text += trimTrailing(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")) + "\n"
+            }
+        }
+        return text
+    }
+
+    private static func trimTrailing(_ line: String) -> String {
+        var result = line
+        while result.hasSuffix(" ") { result.removeLast() }
+        return result
+    }
+}

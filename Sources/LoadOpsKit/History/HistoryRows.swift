@@ -1,0 +1,107 @@
+import Foundation
+
+/// One line of `loadops history`: a recorded run's identity, load settings and headline figures.
+public struct RunSummaryRow: Sendable, Equatable {
+    public var id: Int64
+    public var startedAt: Date
+    public var endedAt: Date
+    /// `RunStatus` raw value (`completed`, `interrupted`, `aborted`, `failed`).
+    public var status: String
+    /// Redacted: no URL password or secret query parameter.
+    public var host: String
+    public var environment: String?
+    /// `closed` or `open`.
+    public var model: String
+    public var users: Int
+    public var spawnRate: Double
+    /// Open model: planned arrivals per second.
+    public var rate: Double?
+    public var durationSeconds: Double
+    /// 64-bit FNV-1a (hex) of the effective configuration; equal hashes mean the same load settings.
+    public var configHash: String
+    /// `loadops`, `import:results.json` or `import:locust-csv`.
+    public var source: String
+    public var requests: UInt64
+    public var failures: UInt64
+    /// Percent, 0-100.
+    public var successRate: Double
+    public var p95Milliseconds: Double
+    public var requestsPerSecond: Double
+}
+
+/// One endpoint (or the aggregate) of a recorded run, as stored in `endpoint_stats`.
+public struct HistoryEndpointRow: Sendable, Equatable {
+    public var isAggregate: Bool
+    public var method: String
+    public var name: String
+    public var requests: UInt64
+    public var failures: UInt64
+    public var successRate: Double
+    public var errorRate: Double
+    public var requestsPerSecond: Double
+    public var minMilliseconds: Double
+    public var meanMilliseconds: Double
+    public var maxMilliseconds: Double
+    /// Keyed like `results.json` ("50" ... "100"); empty when the endpoint had no requests.
+    public var percentiles: [String: Double]
+}
+
+/// A threshold's outcome for a run.
+public struct ThresholdRow: Sendable, Equatable {
+    public var scope: String
+    public var expression: String
+    public var observed: Double?
+    public var passed: Bool
+}
+
+/// A results archive made from a run (issue 6).
+public struct ArchiveRow: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var recordedAt: Date
+}
+
+/// The figures `loadops history trend` can follow across runs.
+public enum TrendMetric: String, Sendable, CaseIterable {
+    case p50
+    case p95
+    case p99
+    case successRate = "success_rate"
+    case errorRate = "error_rate"
+    case rps
+
+    /// The `endpoint_stats` column holding the metric.
+    var column: String {
+        switch self {
+        case .p50: return "p50_ms"
+        case .p95: return "p95_ms"
+        case .p99: return "p99_ms"
+        case .successRate: return "success_rate"
+        case .errorRate: return "error_rate"
+        case .rps: return "rps"
+        }
+    }
+
+    /// Latencies have no value for an endpoint without requests; rates and throughput do.
+    var isLatency: Bool { self == .p50 || self == .p95 || self == .p99 }
+
+    public var unit: String {
+        switch self {
+        case .p50, .p95, .p99: return "ms"
+        case .successRate, .errorRate: return "%"
+        case .rps: return "req/s"
+        }
+    }
+
+    /// Column heading for tables, e.g. `p95 (ms)`.
+    public var heading: String { "\(rawValue) (\(unit))" }
+}
+
+/// One run's value of a trended metric; `value` is nil when the run lacks the endpoint or had no requests.
+public struct TrendPoint: Sendable, Equatable {
+    public var runID: Int64
+    public var startedAt: Date
+    public var status: String
+    public var requests: UInt64
+    public var value: Double?
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+
+/// The history database's tables, as versioned migrations.
+///
+/// Each migration also sets `PRAGMA user_version` to its number, so a database written by a newer
+/// loadops (a higher number, or migrations this binary does not know) is recognised and refused
+/// before anything is written to it.
+enum HistorySchema {
+    /// The highest `user_version` this binary can read and write.
+    static let version = 1
+    /// `PRAGMA application_id` of a loadops history ("LOAD"), to tell it apart from other SQLite files.
+    static let applicationID: Int32 = 0x4C4F_4144
+
+    /// The percentile columns of `endpoint_stats`, in the order of `ReportedPercentiles.all`.
+    static let percentileColumns: [(label: String, column: String)] = ReportedPercentiles.all.map { entry in
+        (entry.label, "p" + entry.label.replacingOccurrences(of: ".", with: "_") + "_ms")
+    }
+    /// Uncorrected percentiles kept as columns (the rest are in the stored document and histograms).
+    static let uncorrectedPercentileColumns: [(label: String, column: String)] = [
+        ("50", "uncorrected_p50_ms"), ("95", "uncorrected_p95_ms"), ("99", "uncorrected_p99_ms"),
+    ]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at TEXT NOT NULL,
+                    ended_at TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    environment TEXT,
+                    model TEXT NOT NULL,
+                    users INTEGER NOT NULL,
+                    spawn_rate REAL NOT NULL,
+                    rate REAL,
+                    duration_seconds REAL NOT NULL,
+                    config_hash TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    tool_version TEXT NOT NULL,
+                    success_rate REAL NOT NULL,
+                    p95_ms REAL NOT NULL,
+                    requests INTEGER NOT NULL,
+                    failures INTEGER NOT NULL,
+                    rps REAL NOT NULL,
+                    peak_users INTEGER NOT NULL,
+                    document_json TEXT NOT NULL
+                );
+                CREATE INDEX runs_by_start ON runs(started_at, id);
+                """)
+            let percentiles = (percentileColumns + uncorrectedPercentileColumns)
+                .map { "\($0.column) REAL" }.joined(separator: ",\n    ")
+            try db.execute(sql: """
+                CREATE TABLE endpoint_stats (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    is_aggregate INTEGER NOT NULL,
+                    method TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    requests INTEGER NOT NULL,
+                    failures INTEGER NOT NULL,
+                    success_rate REAL NOT NULL,
+                    error_rate REAL NOT NULL,
+                    rps REAL NOT NULL,
+                    failures_per_second REAL NOT NULL,
+                    min_ms REAL NOT NULL,
+                    mean_ms REAL NOT NULL,
+                    max_ms REAL NOT NULL,
+                    avg_content_size REAL NOT NULL,
+                    \(percentiles),
+                    PRIMARY KEY (run_id, position)
+                );
+                CREATE INDEX endpoint_stats_by_name ON endpoint_stats(name, method);
+                CREATE TABLE time_series (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    elapsed REAL NOT NULL,
+                    timestamp REAL NOT NULL,
+                    users INTEGER NOT NULL,
+                    requests INTEGER NOT NULL,
+                    failures INTEGER NOT NULL,
+                    rps REAL NOT NULL,
+                    fps REAL NOT NULL,
+                    p50_ms REAL NOT NULL,
+                    p95_ms REAL NOT NULL,
+                    p99_ms REAL NOT NULL,
+                    total_requests INTEGER NOT NULL,
+                    total_failures INTEGER NOT NULL
+                );
+                CREATE INDEX time_series_by_run ON time_series(run_id, elapsed);
+                CREATE TABLE histograms (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    endpoint TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('corrected', 'uncorrected')),
+                    encoding TEXT NOT NULL,
+                    total_count INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (run_id, endpoint, method, kind)
+                );
+                CREATE TABLE thresholds (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    scope TEXT NOT NULL,
+                    expression TEXT NOT NULL,
+                    observed REAL,
+                    passed INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, position)
+                );
+                CREATE TABLE archives (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL
+                );
+                CREATE INDEX archives_by_run ON archives(run_id);
+                PRAGMA application_id = \(applicationID);
+                PRAGMA user_version = 1;
+                """)
+        }
+        return migrator
+    }
+}

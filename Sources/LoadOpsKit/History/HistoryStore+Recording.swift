@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+
+/// Where a recorded run came from (the `source` column).
+public enum RunSource {
+    public static let loadops = "loadops"
+    public static let importedResults = "import:results.json"
+    public static let importedLocustCSV = "import:locust-csv"
+}
+
+extension HistoryStore {
+    /// Records a finished (or aborted, or interrupted) run with its histograms; returns the run id.
+    /// `document` is the run's `results.json` (`ResultsDocument.make(from: result)`), already free of secrets.
+    ///
+    /// The `corrected` histogram is the one latencies are reported from; `uncorrected` is stored too
+    /// when the open model corrected for coordinated omission (otherwise the two are the same).
+    @discardableResult
+    public func record(_ result: RunResult, document: ResultsDocument) throws(HistoryError) -> Int64 {
+        var histograms: [StoredHistogram] = []
+        for statistics in result.endpoints + [result.aggregate] {
+            // The aggregate is stored as endpoint `Aggregated` with an empty method, as in results.json.
+            let key = statistics.key
+            histograms.append(StoredHistogram(endpoint: key.name, method: key.method, kind: "corrected",
+                                              histogram: statistics.latency))
+            if result.coordinatedOmissionCorrected {
+                histograms.append(StoredHistogram(endpoint: key.name, method: key.method, kind: "uncorrected",
+                                                  histogram: statistics.uncorrected))
+            }
+        }
+        return try insert(document, source: RunSource.loadops, histograms: histograms)
+    }
+
+    /// Records results made elsewhere (`RunSource.importedResults`, `RunSource.importedLocustCSV`); returns the run id.
+    /// Imported runs have no histograms: their percentiles are the ones in the document.
+    @discardableResult
+    public func record(imported document: ResultsDocument, source: String) throws(HistoryError) -> Int64 {
+        try insert(document, source: source, histograms: [])
+    }
+
+    /// Stores the threshold outcomes of a run, replacing any stored before for it (so re-evaluating is harmless).
+    public func record(thresholds: [(scope: String, expression: String, observed: Double?, passed: Bool)],
+                       runID: Int64) throws(HistoryError) {
+        try write("record the thresholds of run \(runID)") { db in
+            try Self.requireRun(runID, db: db, path: path)
+            try db.execute(sql: "DELETE FROM thresholds WHERE run_id = ?", arguments: [runID])
+            for (position, threshold) in thresholds.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO thresholds (run_id, position, scope, expression, observed, passed) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [runID, position, threshold.scope, threshold.expression,
+                                     threshold.observed.flatMap { $0.isFinite ? $0 : nil }, threshold.passed])
+            }
+        }
+    }
+
+    /// Notes that `path` holds an archive of the run (issue 6); returns the archive row's id.
+    @discardableResult
+    public func recordArchive(runID: Int64, name: String, path archivePath: String) throws(HistoryError) -> Int64 {
+        try write("record the archive of run \(runID)") { db in
+            try Self.requireRun(runID, db: db, path: path)
+            try db.execute(sql: "INSERT INTO archives (run_id, name, path, recorded_at) VALUES (?, ?, ?, ?)",
+                           arguments: [runID, name, archivePath, HistoryTime.string(Date())])
+            return db.lastInsertedRowID
+        }
+    }
+
+    struct StoredHistogram {
+        var endpoint: String
+        var method: String
+        var kind: String
+        var histogram: LatencyHistogram
+    }
+
+    /// One transaction per run: a run is stored whole or not at all.
+    private func insert(_ document: ResultsDocument, source: String, histograms: [StoredHistogram]) throws(HistoryError) -> Int64 {
+        let json: String
+        do {
+            json = String(decoding: try document.encoded(), as: UTF8.self)
+        } catch {
+            throw .sqlite(path: path, operation: "record the run", message: "the results cannot be encoded: \(error)")
+        }
+        let configHash = ConfigFingerprint.hash(document.config)
+        let encodedHistograms = histograms.map { ($0, HistogramCoding.encode($0.histogram)) }
+        return try write("record the run") { db in
+            try db.execute(sql: """
+                INSERT INTO runs (started_at, ended_at, recorded_at, status, host, environment, model, users, spawn_rate,
+                    rate, duration_seconds, config_hash, source, tool_version, success_rate, p95_ms, requests, failures,
+                    rps, peak_users, document_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    HistoryTime.string(document.startedAt), HistoryTime.string(document.endedAt), HistoryTime.string(Date()),
+                    document.status.rawValue, Redaction.redactURL(document.host), document.environment, document.model,
+                    document.load.users, document.load.spawnRate, document.load.rate, document.durationSeconds,
+                    configHash, source, document.toolVersion, document.successRate, document.p95Latency,
+                    Self.integer(document.aggregate.requests), Self.integer(document.aggregate.failures),
+                    document.aggregate.rps, document.peakUsers, json,
+                ])
+            let runID = db.lastInsertedRowID
+            for (position, endpoint) in ([document.aggregate] + document.endpoints).enumerated() {
+                try Self.insert(endpoint, isAggregate: position == 0, position: position, runID: runID, db: db)
+            }
+            for point in document.timeSeries {
+                try db.execute(sql: """
+                    INSERT INTO time_series (run_id, elapsed, timestamp, users, requests, failures, rps, fps, p50_ms, p95_ms,
+                        p99_ms, total_requests, total_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        runID, point.elapsed, point.timestamp, point.users, Self.integer(point.requests),
+                        Self.integer(point.failures), point.requestsPerSecond, point.failuresPerSecond,
+                        point.p50, point.p95, point.p99, Self.integer(point.totalRequests), Self.integer(point.totalFailures),
+                    ])
+            }
+            for (stored, data) in encodedHistograms {
+                try db.execute(sql: """
+                    INSERT INTO histograms (run_id, endpoint, method, kind, encoding, total_count, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [runID, stored.endpoint, stored.method, stored.kind, HistogramCoding.encodingName,
+                                     Self.integer(stored.histogram.totalCount), data])
+            }
+            return runID
+        }
+    }
+
+    private static func insert(_ endpoint: ResultsDocument.Endpoint, isAggregate: Bool, position: Int, runID: Int64,
+                               db: Database) throws {
+        let percentileColumns = HistorySchema.percentileColumns + HistorySchema.uncorrectedPercentileColumns
+        let columns = ["run_id", "position", "is_aggregate", "method", "name", "requests", "failures", "success_rate",
+                       "error_rate", "rps", "failures_per_second", "min_ms", "mean_ms", "max_ms", "avg_content_size"]
+            + percentileColumns.map(\.column)
+        var values: [(any DatabaseValueConvertible)?] = [
+            runID, position, isAggregate, endpoint.method, endpoint.name, integer(endpoint.requests), integer(endpoint.failures),
+            endpoint.successRate, endpoint.errorRate, endpoint.rps, endpoint.failuresPerSecond, endpoint.minMs,
+            endpoint.meanMs, endpoint.maxMs, endpoint.avgContentSize,
+        ]
+        values += HistorySchema.percentileColumns.map { endpoint.percentiles[$0.label] }
+        values += HistorySchema.uncorrectedPercentileColumns.map { endpoint.uncorrectedPercentiles[$0.label] }
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO endpoint_stats (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+                       arguments: StatementArguments(values))
+    }
+
+    static func requireRun(_ runID: Int64, db: Database, path: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [runID]) == true else {
+            throw HistoryError.runNotFound(path: path, runID: runID)
+        }
+    }
+
+    /// SQLite integers are signed 64-bit; counts never come near the limit, but clamp rather than trap.
+    static func integer(_ value: UInt64) -> Int64 {
+        value > UInt64(Int64.max) ? Int64.max : Int64(value)
+    }
+}
+
+/// Timestamps in the database: ISO 8601 in UTC with milliseconds, so text order is time order.
+enum HistoryTime {
+    static func string(_ date: Date) -> String {
+        formatter(fractional: true).string(from: date)
+    }
+
+    static func date(_ text: String) -> Date? {
+        formatter(fractional: true).date(from: text) ?? formatter(fractional: false).date(from: text)
+    }
+
+    private static func formatter(fractional: Bool) -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+        return formatter
+    }
+}
+
+/// A fingerprint of the effective configuration, to tell at a glance whether two runs used the same settings.
+///
+/// 64-bit FNV-1a of the configuration's JSON (sorted keys), not a cryptographic hash: it only has to
+/// tell settings apart, and no crypto library is a dependency. The config file's path and the output
+/// folder are left out; they do not change the load.
+enum ConfigFingerprint {
+    static func hash(_ config: ResultsDocument.EffectiveConfig) -> String {
+        var normalized = config
+        normalized.source = ""
+        normalized.output = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(normalized)) ?? Data()
+        return String(format: "%016llx", fnv1a64(data))
+    }
+
+    static func fnv1a64(_ data: Data) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}

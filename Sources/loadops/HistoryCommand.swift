@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import LoadOpsKit
+
+/// `--db`, shared by the commands that read or write the run history.
+struct HistoryDatabaseOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("The history database.", valueName: "path"))
+    var path: String = HistoryDefaults.databasePath
+}
+
+/// `loadops history`: the runs recorded in the history database, one run in detail, or a metric's trend.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List recorded runs, show one, or follow a metric across runs.",
+        discussion: """
+            Every `loadops run` is recorded in the history database (default \(HistoryDefaults.databasePath)); \
+            `loadops import` adds results made elsewhere. `loadops history trend --metric p95` is the \
+            weekly regression review in one screen.
+            """,
+        subcommands: [List.self, Show.self, Trend.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first (the default).")
+
+        @OptionGroup var database: HistoryDatabaseOption
+
+        @Option(help: ArgumentHelp("How many runs to list.", valueName: "n"))
+        var last: Int = 20
+
+        func validate() throws {
+            guard last > 0 else { throw ValidationError("--last must be a positive number of runs, found \(last)") }
+        }
+
+        func run() throws {
+            // Listing an empty history is not an error: say so and succeed.
+            guard FileManager.default.fileExists(atPath: database.path) else {
+                print("no runs recorded yet (no history database at \(database.path))")
+                return
+            }
+            try reportingErrors {
+                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
+                print(HistoryReport.runList(try store.runs(limit: last)), terminator: "")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run with its endpoints.")
+
+        @Argument(help: ArgumentHelp("A run id, `latest` or `previous`.", valueName: "run"))
+        var runSpec: String = "latest"
+
+        @OptionGroup var database: HistoryDatabaseOption
+
+        func run() throws {
+            try reportingErrors {
+                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
+                let id = try HistoryCommand.runID(runSpec, store: store)
+                guard let summary = try store.run(id: id) else { throw HistoryError.runNotFound(path: store.path, runID: id) }
+                let warnings = (try? store.document(runID: id).warnings) ?? []
+                print(HistoryReport.runDetail(summary, endpoints: try store.endpoints(runID: id),
+                                              thresholds: try store.thresholds(runID: id),
+                                              archives: try store.archives(runID: id), warnings: warnings),
+                      terminator: "")
+            }
+        }
+    }
+
+    struct Trend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trend",
+            abstract: "Show a metric across the last runs, as a table and a sparkline.")
+
+        @Option(help: ArgumentHelp(
+            "One of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "metric"))
+        var metric: String = TrendMetric.p95.rawValue
+
+        @Option(help: ArgumentHelp("An endpoint name (or `METHOD name`); default: all endpoints together.", valueName: "name"))
+        var endpoint: String?
+
+        @Option(help: ArgumentHelp("How many runs to show.", valueName: "n"))
+        var last: Int = 20
+
+        @OptionGroup var database: HistoryDatabaseOption
+
+        func validate() throws {
+            guard TrendMetric(rawValue: metric) != nil else {
+                throw ValidationError("--metric must be one of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(metric)\"")
+            }
+            guard last > 0 else { throw ValidationError("--last must be a positive number of runs, found \(last)") }
+        }
+
+        func run() throws {
+            let metric = TrendMetric(rawValue: metric) ?? .p95
+            try reportingErrors {
+                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
+                let points = try store.trend(metric: metric, endpoint: endpoint, last: last)
+                print(HistoryReport.trend(points, metric: metric, endpoint: endpoint), terminator: "")
+            }
+        }
+    }
+
+    /// `latest`, `previous` or a number.
+    static func runID(_ text: String, store: HistoryStore) throws -> Int64 {
+        switch text.lowercased() {
+        case "latest":
+            guard let id = try store.latestRunID() else { throw HistoryError.noRuns(path: store.path) }
+            return id
+        case "previous":
+            guard let latest = try store.latestRunID() else { throw HistoryError.noRuns(path: store.path) }
+            guard let id = try store.previousRunID(before: latest) else {
+                throw HistoryError.noPreviousRun(path: store.path, runID: latest)
+            }
+            return id
+        default:
+            guard let id = Int64(text.hasPrefix("#") ? String(text.dropFirst()) : text), id > 0 else {
+                throw ValidationError("expected a run id, `latest` or `previous`, found \"\(text)\"")
+            }
+            return id
+        }
+    }
+}
+
+/// Prints an error as one line on standard error and exits with the status it deserves (2 for bad input).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ValidationError {
+        LoadOptions.writeToStandardError("error: \(error.message)")
+        throw ExitCode(ExitStatus.badInput.rawValue)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        LoadOptions.writeToStandardError("error: \(error)")
+        throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
+    }
+}

@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of loadops against wrk, hey, ab and Locust on loopback.
+
+Started by `make bench` (BENCH_QUICK=1 for the smoke run inside `make test`). Starts its own
+nginx on a free loopback port, runs every tool in turn (interleaved, several repetitions), each
+under /usr/bin/time so the generator's own CPU (user+sys) and peak RSS are measured the same way
+for all, and nginx's stub_status as the ground truth. Prints a Markdown table of medians and
+writes it to BENCHMARKS.md. Traffic goes to 127.0.0.1 only; every run is bounded in time.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx from Debian's package: one worker, no access log, `return 200 "ok\\n"`."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "nginx")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        conf = textwrap.dedent(f"""
+            worker_processes 1;
+            daemon off;
+            master_process off;
+            worker_rlimit_nofile 65536;
+            error_log {self.dir}/error.log warn;
+            pid {self.dir}/nginx.pid;
+            events {{ worker_connections 30000; multi_accept on; }}
+            http {{
+                access_log off;
+                client_body_temp_path {self.dir}/body;
+                proxy_temp_path {self.dir}/proxy;
+                fastcgi_temp_path {self.dir}/fastcgi;
+                uwsgi_temp_path {self.dir}/uwsgi;
+                scgi_temp_path {self.dir}/scgi;
+                keepalive_requests 100000000;
+                keepalive_timeout 120s;
+                server {{
+                    listen 127.0.0.1:{self.port} backlog=16384;
+                    location = /nginx_status {{ stub_status; }}
+                    location / {{ return 200 "ok\\n"; }}
+                }}
+            }}
+            """)
+        path = os.path.join(self.dir, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", path],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                self.status()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def status(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"GET /nginx_status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        text = data.decode()
+        active = int(re.search(r"Active connections:\s*(\d+)", text).group(1))
+        numbers = re.search(r"\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n", text)
+        return active, int(numbers.group(3))
+
+    def requests(self):
+        return self.status()[1]
+
+    def stop(self):
+        # Only the process we started, by its PID.
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def timed(cmd, workdir, timeout, sample=None):
+    """Runs cmd under /usr/bin/time; returns (stdout+stderr, user+sys seconds, peak RSS MB, wall)."""
+    timefile = os.path.join(workdir, "time.txt")
+    full = ["/usr/bin/time", "-o", timefile, "-f", "%U %S %M %e"] + cmd
+    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, text=True,
+                            preexec_fn=raise_nofile)
+    sampled = None
+    if sample:
+        sampled = sample(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        out += "\n[killed: timeout]"
+    user, system, rss_kb, wall = open(timefile).read().split()[-4:]
+    return out, float(user) + float(system), float(rss_kb) / 1024, float(wall), sampled
+
+
+def raise_nofile():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def number(pattern, text, default=None, cast=float):
+    m = re.search(pattern, text, re.M)
+    return cast(m.group(1)) if m else default
+
+
+def ms_from(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def wrk_latency(text, pct):
+    m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    return ms_from(m.group(1), m.group(2)) if m else None
+
+
+class Tools:
+    def __init__(self, binary, workdir, nginx):
+        self.binary = binary
+        self.workdir = workdir
+        self.nginx = nginx
+
+    def wrk(self, connections, seconds, rate=None):
+        cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+        if rate:
+            # wrk has no fixed-rate mode (that is wrk2); a per-connection delay holds it near the rate.
+            script = os.path.join(self.workdir, "delay.lua")
+            per_connection_ms = connections * 1000.0 / rate
+            with open(script, "w") as f:
+                f.write(f"function delay() return {per_connection_ms:.3f} end\n")
+            cmd += ["-s", script]
+        out, cpu, rss, wall, sampled = timed(cmd + [self.nginx.url], self.workdir, seconds + 30)
+        requests = number(r"(\d+) requests in", out, 0, int)
+        errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+        errors += number(r"Non-2xx or 3xx responses: (\d+)", out, 0, int)
+        return dict(requests=requests, errors=errors, cpu=cpu, rss=rss, wall=wall,
+                    p50=wrk_latency(out, 50), p99=wrk_latency(out, 99), raw=out)
+
+    def hey(self, connections, seconds):
+        out, cpu, rss, wall, _ = timed(["hey", "-c", str(connections), "-z", f"{seconds}s", "-t", "10", self.nginx.url],
+                                       self.workdir, seconds + 60)
+        requests = sum(int(x) for x in re.findall(r"\[\d+\]\s+(\d+) responses", out))
+        errors = sum(int(x) for x in re.findall(r"\[\d+\]\s+(\d+) errors", out, re.M)) if "Error distribution" in out else 0
+        p50 = number(r"50%+ in ([\d.]+) secs", out)
+        p99 = number(r"99%+ in ([\d.]+) secs", out)
+        return dict(requests=requests, errors=errors, cpu=cpu, rss=rss, wall=wall,
+                    p50=p50 * 1000 if p50 is not None else None, p99=p99 * 1000 if p99 is not None else None, raw=out)
+
+    def ab(self, connections, seconds):
+        out, cpu, rss, wall, _ = timed(["ab", "-k", "-q", "-c", str(connections), "-t", str(seconds), "-n", "100000000",
+                                        "-s", "10", self.nginx.url], self.workdir, seconds + 30)
+        complete = number(r"Complete requests:\s+(\d+)", out, 0, int)
+        failed = number(r"Failed requests:\s+(\d+)", out, 0, int)
+        return dict(requests=complete, errors=failed, cpu=cpu, rss=rss, wall=wall,
+                    p50=number(r"^\s+50%\s+(\d+)", out), p99=number(r"^\s+99%\s+(\d+)", out), raw=out)
+
+    def locust(self, connections, seconds):
+        locustfile = os.path.join(self.workdir, "locustfile.py")
+        with open(locustfile, "w") as f:
+            f.write("from locust import HttpUser, task\n\nclass Bench(HttpUser):\n    @task\n    def root(self):\n"
+                    "        self.client.get('/')\n")
+        prefix = os.path.join(self.workdir, "locust")
+        out, cpu, rss, wall, _ = timed([sys.executable, "-m", "locust", "-f", locustfile, "--headless", "-u", str(connections),
+                                        "-r", str(connections), "-t", f"{seconds}s", "-H", self.nginx.url.rstrip("/"),
+                                        "--csv", prefix, "--only-summary", "--stop-timeout", "2"],
+                                       self.workdir, seconds + 60)
+        row = {}
+        try:
+            import csv
+            with open(prefix + "_stats.csv") as f:
+                for r in csv.DictReader(f):
+                    if r["Name"] == "Aggregated":
+                        row = r
+        except OSError:
+            pass
+        return dict(requests=int(row.get("Request Count", 0) or 0), errors=int(row.get("Failure Count", 0) or 0),
+                    cpu=cpu, rss=rss, wall=wall, p50=float(row["50%"]) if row.get("50%") not in (None, "", "N/A") else None,
+                    p99=float(row["99%"]) if row.get("99%") not in (None, "", "N/A") else None, raw=out)
+
+    def loadops(self, connections, seconds, rate=None, sample_established=False):
+        out_dir = os.path.join(self.workdir, "loadops-out")
+        cmd = [self.binary, "run", "--host", self.nginx.url.rstrip("/"), "--duration", f"{seconds}s",
+               "--output", out_dir, "--quiet"]
+        if rate:
+            cmd += ["--model", "open", "--rate", f"{rate}/s"]
+        else:
+            cmd += ["--model", "closed", "--users", str(connections), "--spawn-rate", "1000000"]
+        sample = None
+        if sample_established:
+            def sample(proc):
+                # Count established connections to nginx halfway through the run.
+                time.sleep(seconds / 2)
+                return self.nginx.status()[0] - 1
+        out, cpu, rss, wall, established = timed(cmd, self.workdir, seconds + 60, sample)
+        try:
+            with open(os.path.join(out_dir, "results.json")) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return dict(requests=0, errors=0, cpu=cpu, rss=rss, wall=wall, p50=None, p99=None, raw=out)
+        agg = doc["aggregate"]
+        return dict(requests=agg["requests"], errors=agg["failures"], cpu=cpu, rss=rss, wall=wall,
+                    p50=agg["percentiles"]["50"], p99=agg["percentiles"]["99"], raw=out, established=established,
+                    achieved=agg["requests"] / doc["duration_seconds"] if doc["duration_seconds"] else 0)
+
+
+def median_range(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None, None
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(value, digits=0):
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def cell(values, digits=0):
+    med, lo, hi = median_range(values)
+    if med is None:
+        return "n/a"
+    if lo == hi:
+        return fmt(med, digits)
+    return f"{fmt(med, digits)} ({fmt(lo, digits)}–{fmt(hi, digits)})"
+
+
+def tool_version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        text = (out.stdout + out.stderr).strip().splitlines()
+        return text[0] if text else "?"
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True, help="the loadops executable (a release build)")
+    parser.add_argument("--quick", action="store_true", help="a couple of seconds per tool, one repetition")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    seconds = 2 if args.quick else args.seconds
+    reps = 1 if args.quick else args.repetitions
+
+    workdir = tempfile.mkdtemp(prefix="loadops-bench-")
+    nginx = Nginx(workdir)
+    tools = Tools(os.path.abspath(args.binary), workdir, nginx)
+    scenarios = [
+        ("closed, 50 keep-alive connections", 50, None, ["loadops", "wrk", "hey", "ab", "locust"]),
+        ("closed, 2000 connections", 2000, None, ["loadops", "wrk", "hey", "locust"]),
+        ("open model, 1000 requests/s", 10, 1000, ["loadops", "wrk"]),
+        ("closed, 10000 connections", 10000, None, ["loadops", "wrk"]),
+    ]
+    if args.quick:
+        scenarios = [("closed, 50 keep-alive connections", 50, None, ["loadops", "wrk", "hey", "ab", "locust"]),
+                     ("open model, 1000 requests/s", 10, 1000, ["loadops", "wrk"])]
+    results = {}
+    problems = []
+    try:
+        for name, connections, rate, names in scenarios:
+            for rep in range(reps):
+                for tool in names:  # interleaved: one run of each tool per repetition
+                    before = nginx.requests()
+                    if tool == "loadops":
+                        r = tools.loadops(connections, seconds, rate=rate, sample_established=connections >= 2000)
+                    elif tool == "wrk":
+                        r = tools.wrk(connections, seconds, rate=rate)
+                    else:
+                        r = getattr(tools, tool)(connections, seconds)
+                    time.sleep(0.5)  # let nginx finish closing
+                    r["nginx"] = nginx.requests() - before - 1
+                    results.setdefault((name, tool), []).append(r)
+                    rate_per_cpu = r["requests"] / r["cpu"] if r["cpu"] else 0
+                    print(f"{name:38} {tool:8} rep {rep + 1}: {r['requests']:>9,} requests, "
+                          f"{rate_per_cpu:>9,.0f} req/CPU-s, RSS {r['rss']:.0f} MB, nginx counted {r['nginx']:,}"
+                          + (f", {r.get('established')} established" if r.get("established") is not None else ""),
+                          flush=True)
+                    if tool == "loadops" and r["requests"] != r["nginx"]:
+                        problems.append(f"{name}: loadops counted {r['requests']} requests, nginx {r['nginx']}")
+                    if r["requests"] == 0:
+                        problems.append(f"{name}: {tool} completed no request")
+    finally:
+        nginx.stop()
+
+    lines = []
+    lines.append("# Generator benchmark")
+    lines.append("")
+    lines.append(f"Measured by `make bench{' BENCH_QUICK=1' if args.quick else ''}` on {datetime.date.today().isoformat()}, "
+                 f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}), "
+                 f"{seconds} s per run, median of {reps} interleaved repetitions (min–max in brackets), "
+                 f"against one nginx worker on loopback. The generator's own CPU is user+sys from /usr/bin/time.")
+    lines.append("")
+    lines.append("Tools: " + "; ".join([
+        "loadops " + tool_version([tools.binary, "--version"]),
+        tool_version(["wrk", "-v"]).split(" Copyright")[0],
+        "hey " + (subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "hey"], capture_output=True, text=True).stdout or "?"),
+        tool_version(["ab", "-V"]).replace("This is ", ""),
+        tool_version([sys.executable, "-m", "locust", "--version"]).split(" from ")[0],
+        tool_version(["nginx", "-v"]),
+    ]))
+    lines.append("")
+    for name, connections, rate, names in scenarios:
+        lines.append(f"## {name}")
+        lines.append("")
+        lines.append("| tool | requests per generator CPU-second | requests | requests per wall second | peak RSS (MB) | p50 (ms) | p99 (ms) | errors | nginx counted |"
+                     + (" achieved rate | established |" if rate or connections >= 2000 else ""))
+        lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if rate or connections >= 2000 else ""))
+        for tool in names:
+            runs = results.get((name, tool), [])
+            row = [tool,
+                   cell([r["requests"] / r["cpu"] if r["cpu"] else None for r in runs]),
+                   cell([r["requests"] for r in runs]),
+                   cell([r["requests"] / r["wall"] if r["wall"] else None for r in runs]),
+                   cell([r["rss"] for r in runs], 1),
+                   cell([r["p50"] for r in runs], 2),
+                   cell([r["p99"] for r in runs], 2),
+                   cell([r["errors"] for r in runs]),
+                   cell([r["nginx"] for r in runs])]
+            if rate or connections >= 2000:
+                row.append(cell([r.get("achieved") for r in runs], 1) if tool == "loadops" and rate else
+                           (cell([r["requests"] / r["wall"] for r in runs], 1) if rate else ""))
+                row.append(cell([r.get("established") for r in runs]) if tool == "loadops" and connections >= 2000 else "")
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+        ours = [r["requests"] / r["cpu"] for r in results.get((name, "loadops"), []) if r["cpu"]]
+        ratios = []
+        for other in names:
+            if other == "loadops":
+                continue
+            theirs = [r["requests"] / r["cpu"] for r in results.get((name, other), []) if r["cpu"]]
+            if ours and theirs and statistics.median(theirs) > 0:
+                ratios.append(f"loadops/{other} = {statistics.median(ours) / statistics.median(theirs):.2f}")
+        if ratios and not rate:
+            lines.append("Requests per generator CPU-second, ratio of medians: " + ", ".join(ratios) + ".")
+            lines.append("")
+        if rate:
+            lo = results.get((name, "loadops"), [])
+            wr = results.get((name, "wrk"), [])
+            if lo and wr:
+                p50_gap = abs(statistics.median([r["p50"] for r in lo if r["p50"] is not None] or [0])
+                              - statistics.median([r["p50"] for r in wr if r["p50"] is not None] or [0]))
+                cpu = statistics.median([r["cpu"] for r in lo])
+                lines.append(f"Open model: achieved {statistics.median([r['achieved'] for r in lo]):,.1f} requests/s "
+                             f"against a target of {rate}; p50 differs from wrk's by {p50_gap:.3f} ms; "
+                             f"loadops spent {cpu:.2f} CPU-seconds doing so ({cpu / seconds * 100:.1f}% of one core).")
+                lines.append("")
+    if not args.quick:
+        # Memory must not grow with duration: no per-request samples, fixed-size histograms.
+        nginx2 = Nginx(workdir)
+        tools.nginx = nginx2
+        try:
+            short = tools.loadops(50, seconds)
+            long = tools.loadops(50, 60)
+        finally:
+            nginx2.stop()
+        ratio = long["rss"] / short["rss"] if short["rss"] else 0
+        lines.append("## Memory against duration")
+        lines.append("")
+        lines.append(f"loadops, 50 connections: peak RSS {short['rss']:.1f} MB over {seconds} s "
+                     f"({short['requests']:,} requests) and {long['rss']:.1f} MB over 60 s ({long['requests']:,} requests): "
+                     f"ratio {ratio:.2f} (target ≤ 1.10).")
+        lines.append("")
+        if ratio > 1.10:
+            problems.append(f"peak RSS grew with duration: {ratio:.2f}×")
+    if problems:
+        lines.append("## Problems seen")
+        lines.append("")
+        lines.extend(f"- {p}" for p in problems)
+        lines.append("")
+    report = "\n".join(lines)
+    print()
+    print(report)
+    if not args.quick:
+        with open(args.output, "w") as f:
+            f.write(report)
+        print(f"written to {args.output}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
