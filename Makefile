@@ -1,7 +1,7 @@
 # loadops — build, demo, tests. A fresh machine needs only `make demo` and `make test`:
 # every target installs what it needs that is missing.
 SWIFT ?= swift
-APT_PACKAGES = nginx
+APT_PACKAGES = nginx postgresql redis-server
 BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
 PIP_PACKAGES = locust
 

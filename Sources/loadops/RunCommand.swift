@@ -35,6 +35,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Change beyond which a metric is flagged against the baseline (default 5%).", valueName: "percent"))
     var tolerance: String?
 
+    @Flag(help: "Run checklists/preflight.yml first; no load is sent when a check fails.")
+    var preflight = false
+
+    @Flag(help: "Run checklists/cleanup.yml (resource cleanup) before the load.")
+    var cleanup = false
+
+    @Flag(name: .customLong("post-test"), help: "Run checklists/post-test.yml (data cleanup) after the load.")
+    var postTest = false
+
+    @Flag(help: "Cleanup: do not ask before destructive steps (needed off a terminal).")
+    var yes = false
+
+    @Flag(help: "Cleanup: allow an environment marked production.")
+    var allowProduction = false
+
     func run() async throws {
         let stop = StopSignal()
         let trap = InterruptTrap(stop: stop)
@@ -50,11 +65,17 @@ struct RunCommand: AsyncParsableCommand {
                     throw ExitCode(ExitStatus.badInput.rawValue)
                 }
             }
-            let request = RunRequest(
+            var request = RunRequest(
                 configPath: load.config, overrides: load.overrides(),
                 environment: ProcessInfo.processInfo.environment,
                 workingDirectory: FileManager.default.currentDirectoryPath, threads: threads,
                 databasePath: noHistory ? nil : db, baseline: baseline, tolerance: tolerancePolicy)
+            request.preflight = preflight
+            request.cleanup = cleanup
+            request.postTest = postTest
+            request.cleanupOptions = CleanupOptions(
+                assumeYes: yes, allowProduction: allowProduction,
+                confirm: isatty(STDIN_FILENO) == 1 ? CleanupCommand.askOnTerminal : nil)
             let report = try await RunPipeline.run(request, console: console, stop: stop)
             if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
         } catch let exit as ExitCode {

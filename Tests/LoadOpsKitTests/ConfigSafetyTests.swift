@@ -188,7 +188,8 @@ struct ConfigSafetyTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let created = try ProjectInitializer.initialize(in: folder.path)
-        #expect(Set(created) == Set(["loadops.yml", "checklists", "baselines", "archive", "archive/.gitkeep"].map {
+        #expect(Set(created) == Set(["loadops.yml", "checklists", "baselines", "archive", "archive/.gitkeep",
+                                     "checklists/preflight.yml", "checklists/cleanup.yml", "checklists/post-test.yml"].map {
             folder.path + "/" + $0
         }))
         let config = try folder.load()

@@ -62,6 +62,47 @@ import Testing
         #expect(run.stdout.isEmpty, "--quiet printed: \(run.stdout)")
     }
 
+    @Test func credentialsFileIsSentAsBasicAuthAndNeverPrinted() async throws {
+        // Seed 003's format: key:secret lines, as `ecsctl.sh creds` prints them.
+        let pairs = [("b35ec3fd96564323898920d282c18bb6", "21023ce203851e7ec3eb1d25daf0fbcc"),
+                     ("8d90c8aa5256454b974582c7f0c7fa76", "5668c4e0d53901b26b2e4af6a7229f7d")]
+        let nginx = try NginxServer(basicAuthUsers: pairs)
+        try await nginx.waitUntilReady()
+        let directory = try TestSupport.temporaryDirectory()
+        try pairs.map { "\($0.0):\($0.1)" }.joined(separator: "\n")
+            .write(toFile: "\(directory)/htpasswd.creds", atomically: true, encoding: .utf8)
+        let config = """
+            host: http://127.0.0.1:\(nginx.port)
+            load: { users: 4, spawn_rate: 100, duration: 1s }
+            endpoints: ["get /private/{uuid}"]
+            credentials: { file: htpasswd.creds }
+            """
+        try config.write(toFile: "\(directory)/loadops.yml", atomically: true, encoding: .utf8)
+        let withCredentials = try await ChildProcess.run(TestSupport.binary, ["run", "--no-history", "--output", "with"],
+                                                         directory: directory, timeout: 60)
+        try config.replacingOccurrences(of: "credentials: { file: htpasswd.creds }", with: "")
+            .write(toFile: "\(directory)/loadops.yml", atomically: true, encoding: .utf8)
+        let without = try await ChildProcess.run(TestSupport.binary, ["run", "--no-history", "--output", "without"],
+                                                 directory: directory, timeout: 60)
+        await nginx.stop()
+        #expect(withCredentials.status == 0, "stderr: \(withCredentials.stderr)")
+        #expect(without.status == 0, "401s are failures, not a failed run: \(without.stderr)")
+        let accepted = try ResultsDocument.load(from: "\(directory)/with/results.json")
+        #expect(accepted.aggregate.requests > 0)
+        #expect(accepted.aggregate.failures == 0)
+        let refused = try ResultsDocument.load(from: "\(directory)/without/results.json")
+        #expect(refused.aggregate.requests > 0)
+        #expect(refused.aggregate.failuresByKind["http_401"] == refused.aggregate.requests)
+        // The secrets appear nowhere loadops wrote or printed.
+        var written = withCredentials.stdout + withCredentials.stderr
+        for file in try FileManager.default.contentsOfDirectory(atPath: "\(directory)/with") {
+            written += (try? String(contentsOfFile: "\(directory)/with/\(file)", encoding: .utf8)) ?? ""
+        }
+        for (_, secret) in pairs {
+            #expect(!written.contains(secret))
+        }
+    }
+
     @Test func interruptSavesPartialResultsAndExits130() async throws {
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         let directory = try TestSupport.temporaryDirectory()

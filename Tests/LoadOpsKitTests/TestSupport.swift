@@ -97,19 +97,45 @@ final class ChildProcess: @unchecked Sendable {
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the exit, killing the process (by PID) if it overruns `timeout` seconds.
+    /// Polls with `waitpid(WNOHANG)`: Foundation's own exit monitoring does not always notice
+    /// a child's exit inside an async test, so `isRunning` alone can sit out the whole timeout.
     @discardableResult
     func wait(timeout: Double) async -> (status: Int32, stdout: String, stderr: String) {
+        // Read the pipes while waiting, so a chatty child never blocks on a full pipe.
+        let outReader = Task.detached { [stdoutPipe] in stdoutPipe.fileHandleForReading.readDataToEndOfFile() }
+        let errReader = Task.detached { [stderrPipe] in stderrPipe.fileHandleForReading.readDataToEndOfFile() }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        var status: Int32?
+        var killed = false
+        while status == nil {
+            var raw: Int32 = 0
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid {
+                status = Self.exitCode(raw)
+            } else if reaped < 0 {
+                // Foundation reaped it first.
+                if !process.isRunning {
+                    status = process.terminationStatus
+                } else if Date() > deadline.addingTimeInterval(5) {
+                    status = -1
+                }
+            }
+            if status == nil {
+                if Date() > deadline && !killed {
+                    kill(pid, SIGKILL)
+                    killed = true
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
         }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let out = String(decoding: stdoutPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, out, err)
+        let out = String(decoding: await outReader.value, as: UTF8.self)
+        let err = String(decoding: await errReader.value, as: UTF8.self)
+        return (status ?? -1, out, err)
+    }
+
+    private static func exitCode(_ raw: Int32) -> Int32 {
+        let signalled = raw & 0x7f
+        return signalled == 0 ? (raw >> 8) & 0xff : 128 + signalled
     }
 
     /// Runs to completion.
@@ -133,7 +159,8 @@ final class NginxServer: @unchecked Sendable {
         ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    init(tls: Bool = false) throws {
+    /// `basicAuthUsers`: key:secret pairs nginx's own `auth_basic` demands on `/private/` (hashed by openssl).
+    init(tls: Bool = false, basicAuthUsers: [(String, String)] = []) throws {
         guard let executable = Self.executable else { throw TestFailure("nginx is not installed (make deps installs it)") }
         directory = try TestSupport.temporaryDirectory("nginx")
         port = TestSupport.freePort()
@@ -158,6 +185,34 @@ final class NginxServer: @unchecked Sendable {
         } else {
             tlsPort = nil
         }
+        var privateLocation = ""
+        if !basicAuthUsers.isEmpty {
+            var lines: [String] = []
+            for (user, secret) in basicAuthUsers {
+                let hash = Process()
+                let output = Pipe()
+                hash.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+                hash.arguments = ["passwd", "-apr1", secret]
+                hash.standardOutput = output
+                try hash.run()
+                hash.waitUntilExit()
+                let hashed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                lines.append("\(user):\(hashed)")
+            }
+            try lines.joined(separator: "\n").write(toFile: "\(directory)/htpasswd", atomically: true, encoding: .utf8)
+            // A file, not `return`: nginx's return runs before auth_basic and would let everyone in.
+            try FileManager.default.createDirectory(atPath: "\(directory)/www", withIntermediateDirectories: true)
+            try "private\n".write(toFile: "\(directory)/www/ok.txt", atomically: true, encoding: .utf8)
+            privateLocation = """
+                    location /private/ {
+                        auth_basic "load test";
+                        auth_basic_user_file \(directory)/htpasswd;
+                        root \(directory)/www;
+                        try_files /ok.txt =404;
+                    }
+                """
+        }
         let config = """
             worker_processes 1;
             daemon off;
@@ -176,6 +231,7 @@ final class NginxServer: @unchecked Sendable {
                 server {
                     listen 127.0.0.1:\(port);
             \(tlsListener)
+            \(privateLocation)
                     location = /nginx_status { stub_status; }
                     location / { return 200 "ok\\n"; }
                 }

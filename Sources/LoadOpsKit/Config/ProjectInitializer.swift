@@ -1,7 +1,7 @@
 import Foundation
 
-/// `loadops init`: a commented `loadops.yml` that works against the built-in target, and the
-/// `checklists/`, `baselines/` and `archive/` folders of the project layout.
+/// `loadops init`: a commented `loadops.yml` that works against the built-in target, the
+/// guide's checklists in `checklists/`, and the `baselines/` and `archive/` folders of the project layout.
 public enum ProjectInitializer {
     /// Creates what is missing and returns the paths it created. Writes nothing at all when
     /// `loadops.yml` already exists.
@@ -25,6 +25,16 @@ public enum ProjectInitializer {
                 let path = (directory as NSString).appendingPathComponent(folder)
                 if !fileManager.fileExists(atPath: path) {
                     try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    created.append(path)
+                }
+            }
+            // The guide's pre-test checklist and cleanup scripts, as data; existing ones are kept.
+            for (name, text) in [("preflight.yml", ChecklistTemplates.preflightTemplate),
+                                 ("cleanup.yml", ChecklistTemplates.cleanupTemplate),
+                                 ("post-test.yml", ChecklistTemplates.postTestTemplate)] {
+                let path = (directory as NSString).appendingPathComponent("checklists/\(name)")
+                if !fileManager.fileExists(atPath: path) {
+                    try text.write(toFile: path, atomically: true, encoding: .utf8)
                     created.append(path)
                 }
             }

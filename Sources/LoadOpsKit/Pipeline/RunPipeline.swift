@@ -12,6 +12,14 @@ public struct RunRequest: Sendable {
     /// What to compare against: a file, a run id or `previous`; nil means `baselines/baseline.json` when it exists.
     public var baseline: String?
     public var tolerance: ComparisonTolerance
+    /// Run `checklists/preflight.yml` first and stop when it fails.
+    public var preflight = false
+    /// Run `checklists/cleanup.yml` before the load.
+    public var cleanup = false
+    /// Run `checklists/post-test.yml` after the load.
+    public var postTest = false
+    /// Confirmation and production settings for the cleanup steps.
+    public var cleanupOptions = CleanupOptions()
 
     public init(configPath: String?, overrides: ConfigOverrides, environment: [String: String],
                 workingDirectory: String, threads: Int? = nil,
@@ -44,19 +52,30 @@ public struct RunReport: Sendable {
 /// Errors of the run stage that are not the config's or the generator's own.
 public enum RunError: Error, CustomStringConvertible, ExitStatusProviding {
     case missingBearerToken(variable: String)
+    case preflightFailed
+    case cleanupFailed(checklist: String)
 
     public var description: String {
         switch self {
         case .missingBearerToken(let variable):
             return "credentials.bearer_env: the environment variable \(variable) is not set (it should hold the bearer token)"
+        case .preflightFailed:
+            return "preflight failed: no load was sent"
+        case .cleanupFailed(let checklist):
+            return "cleanup (\(checklist)) failed: no load was sent"
         }
     }
 
-    public var exitStatus: ExitStatus { .badInput }
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .missingBearerToken: return .badInput
+        case .preflightFailed, .cleanupFailed: return .checkFailed
+        }
+    }
 }
 
-/// `loadops run`: config → host check → generator → results → thresholds → history →
-/// comparison with the baseline → summary, in that order.
+/// `loadops run`: config → host check → (preflight, cleanup) → generator → results → thresholds →
+/// history → comparison with the baseline → summary → (post-test cleanup), in that order.
 public enum RunPipeline {
     public static func run(_ request: RunRequest, console: RunConsole, stop: StopSignal) async throws -> RunReport {
         // 1. Configuration and the hosts it may aim at.
@@ -72,20 +91,34 @@ public enum RunPipeline {
         let thresholdSet = try ThresholdSet.parse(config.thresholds)
         let baselineSpec = try resolveBaselineSpec(request)
 
-        // 2. Output folder and log.
+        // 2. The guide's pre-test checklist and resource cleanup, when asked for.
+        if request.preflight {
+            let report = try await PreflightRunner.run(checklist: PreflightChecklist.defaultPath, config: config,
+                                                       environment: request.environment, workingDirectory: request.workingDirectory)
+            for line in report.text(strict: false).split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
+            guard report.isReady(strict: false) else { throw RunError.preflightFailed }
+        }
+        if request.cleanup {
+            let report = try await CleanupRunner.run(checklist: CleanupChecklist.defaultPath, config: config, options: request.cleanupOptions,
+                                                     environment: request.environment, workingDirectory: request.workingDirectory)
+            for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
+            guard report.succeeded else { throw RunError.cleanupFailed(checklist: CleanupChecklist.defaultPath) }
+        }
+
+        // 3. Output folder and log.
         let outputFolder = absolute(config.output, in: request.workingDirectory)
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         console.openLog(at: (outputFolder as NSString).appendingPathComponent("load_test.log"))
         defer { console.closeLog() }
         console.line(describe(config, target: target, plan: plan))
 
-        // 3. The load.
+        // 4. The load.
         let outcome = try await LoadGenerator.run(plan: plan, stop: stop) { progress in
             console.progress(progress)
         }
         console.endProgress()
 
-        // 4. Results.
+        // 5. Results.
         let status: RunStatus = outcome.stoppedEarly ? .interrupted : .completed
         var result = RunResult(
             status: status, startTime: outcome.startTime, endTime: outcome.endTime, config: config.redacted(),
@@ -98,9 +131,10 @@ public enum RunPipeline {
         document.thresholds = thresholds.isEmpty ? nil : thresholds
         var files = try ResultsWriter.write(result, document: document, to: outputFolder)
 
-        // 5. History, then the baseline (which may be the previous run in that history).
+        // 6. History, then the baseline (which may be the previous run in that history).
         let runID = recordHistory(result, document: document, thresholds: thresholds, request: request, console: console)
         var comparison: ComparisonReport?
+        var summaryWarnings = document.warnings
         if let baselineSpec {
             do {
                 let baseline = try ResultsLocator.resolve(baselineSpec, databasePath: databasePath(request) ?? HistoryDefaults.databasePath,
@@ -110,12 +144,13 @@ public enum RunPipeline {
                                                         baselineLabel: baseline.label)
             } catch {
                 console.line("warning: no comparison against the baseline: \(error)")
+                summaryWarnings.append("baseline not compared: \(error)")
             }
         }
-        files.append(try RunSummaryMarkdown.writeSummary(document: document, thresholds: thresholds,
-                                                         comparison: comparison, to: outputFolder))
+        files.append(try RunSummaryMarkdown.writeSummary(document: document, thresholds: thresholds, comparison: comparison,
+                                                         warnings: summaryWarnings, to: outputFolder))
 
-        // 6. What the reader sees.
+        // 7. What the reader sees.
         console.line("")
         for line in RunSummaryText.render(result).split(separator: "\n", omittingEmptySubsequences: false) {
             console.line(String(line))
@@ -140,13 +175,23 @@ public enum RunPipeline {
         console.line("Results: \(outputFolder)/ (\(files.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: ", ")), load_test.log)"
                      + (runID.map { "; recorded as run \($0)" } ?? ""))
 
+        // 8. The guide's data cleanup, after the results are safe on disk.
+        var postTestFailed = false
+        if request.postTest {
+            let report = try await CleanupRunner.run(checklist: CleanupChecklist.postTestPath, config: config, options: request.cleanupOptions,
+                                                     environment: request.environment, workingDirectory: request.workingDirectory)
+            for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
+            postTestFailed = !report.succeeded
+        }
+
         let failedThresholds = thresholds.filter { !$0.passed }.count
         let regressions = comparison?.regressions.count ?? 0
         let exitStatus: ExitStatus
         if status == .interrupted {
             exitStatus = .interrupted
-        } else if failedThresholds > 0 || regressions > 0 {
-            console.line("FAIL: \(failedThresholds) threshold\(failedThresholds == 1 ? "" : "s") failed, \(regressions) regression\(regressions == 1 ? "" : "s") against the baseline")
+        } else if failedThresholds > 0 || regressions > 0 || postTestFailed {
+            console.line("FAIL: \(failedThresholds) threshold\(failedThresholds == 1 ? "" : "s") failed, \(regressions) regression\(regressions == 1 ? "" : "s") against the baseline"
+                         + (postTestFailed ? ", post-test cleanup failed" : ""))
             exitStatus = .checkFailed
         } else {
             exitStatus = .success

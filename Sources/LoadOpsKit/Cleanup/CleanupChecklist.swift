@@ -1,0 +1,210 @@
+import Foundation
+
+/// `checklists/cleanup.yml` (the guide's "Resource Cleanup", before a run) or
+/// `checklists/post-test.yml` (its "Data Cleanup", after one): steps run in order.
+public struct CleanupChecklist: Sendable, Equatable {
+    public var steps: [CleanupStep]
+
+    public static let defaultPath = "checklists/cleanup.yml"
+    public static let postTestPath = "checklists/post-test.yml"
+    /// Seconds a `command` step may run when it does not say.
+    public static let defaultCommandTimeout: Double = 60
+
+    public init(steps: [CleanupStep]) {
+        self.steps = steps
+    }
+}
+
+public struct CleanupStep: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Statements run in order; neighbours that may share a transaction do.
+        case sql(ServiceEndpoint, statements: [String])
+        /// FLUSHDB on the endpoint's database.
+        case redisFlush(ServiceEndpoint)
+        /// Glob patterns relative to the configuration's output folder.
+        case remove([String])
+        case command(String, timeout: Double)
+
+        public var name: String {
+            switch self {
+            case .sql: return "sql"
+            case .redisFlush: return "redis-flush"
+            case .remove: return "remove"
+            case .command: return "command"
+            }
+        }
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// Destructive steps are confirmed on a terminal, and need `--yes` off one.
+    public var destructive: Bool
+
+    public init(name: String, kind: Kind, destructive: Bool? = nil) {
+        self.name = name
+        self.kind = kind
+        if let destructive {
+            self.destructive = destructive
+        } else if case .command = kind {
+            self.destructive = false
+        } else {
+            self.destructive = true
+        }
+    }
+
+    /// One line for the plan and the confirmation: what will be done, and where (passwords masked).
+    public var plan: String {
+        switch kind {
+        case .sql(let endpoint, let statements):
+            return "run \(statements.count == 1 ? "" : "\(statements.count) statements: ")"
+                + statements.map { SQLStatements.oneLine($0) }.joined(separator: "; ") + " on \(endpoint.redactedURL)"
+        case .redisFlush(let endpoint):
+            return "FLUSHDB on \(endpoint.redactedURL) (database \(endpoint.database ?? "0"))"
+        case .remove(let patterns):
+            return "remove " + patterns.joined(separator: " ") + " inside the output folder"
+        case .command(let command, _):
+            return "run `\(command)`"
+        }
+    }
+}
+
+enum CleanupChecklistParser {
+    static let kinds = ["sql", "redis-flush", "remove", "command"]
+    static let commonKeys = ["name", "kind", "destructive"]
+    static let keysByKind: [String: [String]] = [
+        "sql": ["url", "password_env", "statements"],
+        "redis-flush": ["url", "password_env", "db"],
+        "remove": ["paths"],
+        "command": ["command", "timeout"],
+    ]
+
+    static func parse(path: String, workingDirectory: String, environment: [String: String]) throws -> CleanupChecklist {
+        try parse(root: try ChecklistFile.load(path: path, workingDirectory: workingDirectory), environment: environment)
+    }
+
+    static func parse(text: String, displayPath: String, environment: [String: String]) throws -> CleanupChecklist {
+        try parse(root: try ChecklistFile.compose(text, displayPath: displayPath), environment: environment)
+    }
+
+    private static func parse(root: ConfigNode?, environment: [String: String]) throws -> CleanupChecklist {
+        let (items, defaultTimeout) = try ChecklistFile.items(root, listKey: "steps", what: "cleanup steps")
+        return CleanupChecklist(steps: try items.map { try parseStep($0, defaultTimeout: defaultTimeout, environment: environment) })
+    }
+
+    private static func parseStep(_ node: ConfigNode, defaultTimeout: Double?, environment: [String: String]) throws -> CleanupStep {
+        guard case .mapping(let raw) = node.node else { throw node.mismatch("a step: a mapping with `kind:` and `name:`") }
+        let kindValue = raw.first(where: { $0.key.string == "kind" }).map { node.child($0.value, path: "\(node.path).kind") }
+        guard let kindValue, !kindValue.isNull else {
+            throw node.error("missing `kind:` (one of \(kinds.joined(separator: ", ")))")
+        }
+        let kind = try kindValue.string(expected: "a step kind")
+        guard let extraKeys = keysByKind[kind] else {
+            var message = "unknown step kind \(ValueFormatError.quoted(kind)); expected one of \(kinds.joined(separator: ", "))"
+            if let suggestion = KeySuggestion.closest(to: kind, among: kinds) { message += " (did you mean \"\(suggestion)\"?)" }
+            throw kindValue.error(message)
+        }
+        let entry = try node.mapping(allowedKeys: commonKeys + extraKeys)
+        let name = try entry["name"]?.string(expected: "a name for the step")
+        let destructive = try entry["destructive"]?.bool()
+
+        func required(_ key: String, _ example: String) throws -> ConfigNode {
+            guard let value = entry[key] else { throw node.error("a \(kind) step needs `\(key):` (such as \(example))") }
+            return value
+        }
+
+        let parsed: CleanupStep.Kind
+        switch kind {
+        case "sql":
+            let (endpoint, _) = try ServiceEndpointReader.read(entry, scheme: .postgres, environment: environment)
+            let listNode = try required("statements", "[\"TRUNCATE TABLE generation_tasks CASCADE\"]")
+            let statements = try listNode.strings(expected: "SQL statements").flatMap(SQLStatements.split)
+            guard !statements.isEmpty else { throw listNode.mismatch("at least one SQL statement") }
+            parsed = .sql(endpoint, statements: statements)
+        case "redis-flush":
+            var (endpoint, _) = try ServiceEndpointReader.read(entry, scheme: .redis, environment: environment)
+            if let db = entry["db"] { endpoint.database = String(try db.wholeNumber(atLeast: 0)) }
+            parsed = .redisFlush(endpoint)
+        case "remove":
+            let pathsNode = try required("paths", "[\"*\"]")
+            let patterns = try pathsNode.listOrSingle(expected: "glob patterns").map { item -> String in
+                let pattern = try item.string(expected: "a glob pattern inside the output folder, such as *.csv")
+                if let problem = OutputFolderGuard.patternProblem(pattern) { throw item.error(problem) }
+                return pattern
+            }
+            parsed = .remove(patterns)
+        default:  // command
+            let command = try required("command", "./scripts/reset-fixtures.sh").string(expected: "a shell command")
+            let timeout = try entry["timeout"]?.parse(.positiveDuration) ?? defaultTimeout ?? CleanupChecklist.defaultCommandTimeout
+            parsed = .command(command, timeout: timeout)
+        }
+        return CleanupStep(name: name ?? defaultName(parsed), kind: parsed, destructive: destructive)
+    }
+
+    private static func defaultName(_ kind: CleanupStep.Kind) -> String {
+        switch kind {
+        case .sql: return "Clear test data"
+        case .redisFlush: return "Clear Redis"
+        case .remove: return "Clear old reports"
+        case .command(let command, _): return command
+        }
+    }
+}
+
+/// Splitting and classifying the statements of a `sql` step.
+enum SQLStatements {
+    /// Splits on `;` outside quotes and comments, so a step may hold the guide's heredoc as one string.
+    static func split(_ text: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quote: Character?
+        var inLineComment = false
+        var previous: Character?
+        for character in text {
+            if inLineComment {
+                if character == "\n" { inLineComment = false }
+                current.append(character)
+            } else if let open = quote {
+                current.append(character)
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                current.append(character)
+            } else if character == "-" && previous == "-" {
+                inLineComment = true
+                current.append(character)
+            } else if character == ";" {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            previous = character
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !isBlank($0) }
+    }
+
+    /// True for what PostgreSQL refuses inside a transaction block.
+    static func needsOwnTransaction(_ statement: String) -> Bool {
+        let words = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        guard let first = words.first else { return false }
+        if first == "VACUUM" || words.contains("CONCURRENTLY") { return true }
+        if words.count >= 2 {
+            let pair = first + " " + words[1]
+            if ["ALTER SYSTEM", "CREATE DATABASE", "DROP DATABASE", "CREATE TABLESPACE", "DROP TABLESPACE"].contains(pair) { return true }
+        }
+        return false
+    }
+
+    /// A statement on one line, for plans and reports.
+    static func oneLine(_ statement: String) -> String {
+        statement.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    private static func isBlank(_ statement: String) -> Bool {
+        statement.split(separator: "\n").allSatisfy { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty || trimmed.hasPrefix("--")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Yams
+
+/// Reads a checklist file (`checklists/*.yml`) into a positioned YAML node, with the same
+/// `file:line:column: error:` messages as `loadops.yml`.
+enum ChecklistFile {
+    /// The root node, or nil for an empty file.
+    static func load(path: String, workingDirectory: String) throws -> ConfigNode? {
+        let fullPath = path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+        guard FileManager.default.fileExists(atPath: fullPath) else {
+            throw ConfigError(
+                kind: .missingFile, file: path,
+                message: "checklist not found (run `loadops init` to write the default checklists, or pass --checklist FILE)")
+        }
+        guard let data = FileManager.default.contents(atPath: fullPath) else {
+            throw ConfigError.unreadableFile(path, reason: "permission denied or not a regular file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError.unreadableFile(path, reason: "not UTF-8 text")
+        }
+        return try compose(text, displayPath: path)
+    }
+
+    static func compose(_ text: String, displayPath: String) throws -> ConfigNode? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw syntaxError(error, displayPath: displayPath)
+        }
+        guard let root else { return nil }
+        let node = ConfigNode(node: root, path: "", file: displayPath)
+        return node.isNull ? nil : node
+    }
+
+    private static func syntaxError(_ error: YamlError, displayPath: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            var message = "invalid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            return ConfigError(kind: .syntax, file: displayPath, line: mark.line, column: mark.column, message: message)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return ConfigError(
+                kind: .syntax, file: displayPath, line: context.mark.line, column: context.mark.column,
+                message: "duplicate key \(keys) in the same mapping")
+        default:
+            return ConfigError(kind: .syntax, file: displayPath, message: "invalid YAML: \(error)")
+        }
+    }
+
+    /// The items of a checklist: either the root list itself, or the list under `listKey`
+    /// in a root mapping that may also set a default `timeout`.
+    static func items(_ root: ConfigNode?, listKey: String, what: String) throws -> (items: [ConfigNode], defaultTimeout: Double?) {
+        guard let root else { return ([], nil) }
+        if case .sequence = root.node {
+            return (try root.sequence(expected: "a list of \(what)"), nil)
+        }
+        let top = try root.mapping(allowedKeys: [listKey, "timeout"], expected: "a list of \(what), or a mapping with `\(listKey):`")
+        let timeout = try top["timeout"]?.parse(.positiveDuration)
+        let items = try top[listKey]?.sequence(expected: "a list of \(what)") ?? []
+        return (items, timeout)
+    }
+}
+
+extension ConfigNode {
+    /// A variable name whose value is a password (`password_env: DEVSTACK_DB_PASSWORD`).
+    func variableName() throws -> String {
+        try parse(.variableName)
+    }
+
+    /// A list of strings, or one string standing for a list of one.
+    func strings(expected: String) throws -> [String] {
+        try listOrSingle(expected: expected).map { try $0.string(expected: expected) }
+    }
+
+    /// A percentage between 0 and 100 (`80`, `80%`).
+    func percent() throws -> Double {
+        try parse(ValueRule(expected: "a percentage between 0 and 100, such as 80 or 80%") { text in
+            var trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix("%") { trimmed.removeLast() }
+            guard let number = Double(trimmed), (0...100).contains(number) else { return nil }
+            return number
+        })
+    }
+
+    func wholeNumber(atLeast minimum: Int) throws -> Int {
+        try parse(.wholeNumber(atLeast: minimum))
+    }
+}
+
+/// Reads `url:` and `password_env:` of a postgres or redis entry into an endpoint.
+enum ServiceEndpointReader {
+    static func read(
+        _ entry: ConfigMapping, scheme: ServiceEndpoint.Scheme, environment: [String: String]
+    ) throws -> (endpoint: ServiceEndpoint, passwordVariable: String?) {
+        guard let urlNode = entry["url"] else {
+            let example = scheme == .postgres ? "postgres://devstack@127.0.0.1:5432/devstack" : "redis://127.0.0.1:6379/0"
+            throw entry.node.error("missing `url:` (such as \(example))")
+        }
+        let url = try urlNode.string(expected: "a \(scheme.rawValue):// URL")
+        let variable = try entry["password_env"]?.variableName()
+        let password = variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        var endpoint: ServiceEndpoint
+        do {
+            endpoint = try ServiceEndpoint(url: url, passwordFromEnvironment: password)
+        } catch {
+            // Never echo the URL as written: it may hold a password.
+            throw urlNode.error(error.description)
+        }
+        if let variable, password == nil, endpoint.password == nil { endpoint.unsetPasswordVariable = variable }
+        guard endpoint.scheme == scheme else {
+            throw urlNode.error("expected a \(scheme.rawValue):// URL, got \(ValueFormatError.quoted(endpoint.redactedURL))")
+        }
+        return (endpoint, variable)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a checklist's `command:` through `/bin/sh -c` with a time limit.
+///
+/// Spawned with posix_spawn in a process group of its own and reaped with waitpid, rather
+/// than through Foundation's `Process`: on Linux its termination handler did not fire inside
+/// the async command (the shell stayed a zombie), and a process group lets the timeout stop
+/// the shell's children too, by the group's id. Output goes to a temporary file rather than a
+/// pipe, so a background grandchild holding the pipe open cannot make us wait past the limit.
+enum ShellCommand {
+    struct Outcome: Sendable, Equatable {
+        /// nil when the command was killed for running too long.
+        var exitStatus: Int32?
+        var timedOut: Bool
+        /// The last non-empty line of stdout and stderr together, for a one-line reason.
+        var lastLine: String?
+        var seconds: Double
+    }
+
+    static func run(_ command: String, timeout: Double, workingDirectory: String) async throws -> Outcome {
+        let outputPath = NSTemporaryDirectory() + "/loadops-command-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+
+        let started = ContinuousClock.now
+        let pid = try spawn(command, outputPath: outputPath, workingDirectory: workingDirectory)
+        let status = try await waitForExit(pid, within: timeout)
+        if status == nil {
+            // Ask politely, then insist; the negative id addresses the whole process group.
+            kill(-pid, SIGTERM)
+            if try await waitForExit(pid, within: 2) == nil {
+                kill(-pid, SIGKILL)
+                if try await waitForExit(pid, within: 5) == nil {
+                    // Cancelled (or stuck): SIGKILL cannot be refused, so this wait is short.
+                    var ignored: Int32 = 0
+                    waitpid(pid, &ignored, 0)
+                }
+            }
+            // Children the shell left behind in its group get the same.
+            kill(-pid, SIGKILL)
+        }
+        let elapsed = started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let lastLine = text.split(whereSeparator: \.isNewline).last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+            .map { String($0.prefix(200)) }
+        return Outcome(exitStatus: status, timedOut: status == nil, lastLine: lastLine, seconds: seconds)
+    }
+
+    private static func spawn(_ command: String, outputPath: String, workingDirectory: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, default signal handling and nothing blocked: a parent that
+        // ignores SIGTERM (as the run command does while it traps it) must not pass that on.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+
+        // The folder and the command travel as arguments ($0, $1), so neither needs quoting.
+        let arguments = ["/bin/sh", "-c", "cd -- \"$0\" && exec /bin/sh -c \"$1\"", workingDirectory, command]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { environment.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
+        guard result == 0 else {
+            throw ServiceError("cannot start /bin/sh: \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    /// The exit status (128 + signal when killed), or nil if still running after `seconds`.
+    private static func waitForExit(_ pid: pid_t, within seconds: Double) async throws -> Int32? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
+            if reaped < 0 && errno != EINTR {
+                throw ServiceError("lost track of the command (pid \(pid)): \(String(cString: strerror(errno)))")
+            }
+            if ContinuousClock.now >= deadline || Task.isCancelled { return nil }
+            // Polling keeps this free of signal handlers; 10 ms is far below any useful timeout.
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
