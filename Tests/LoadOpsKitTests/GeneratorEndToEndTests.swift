@@ -120,6 +120,23 @@ import Testing
         #expect(Double(closed.endpoints[0].uncorrected.max) / 1000 > 500, "but its max still saw it")
     }
 
+    @Test func thinkTimeHoldsWhenTheServerClosesEveryConnection() async throws {
+        // Every answer carries Connection: close; the user must still think 100 ms between requests.
+        let server = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(closeEvery: 1))
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: server.port, endpoints: [EndpointConfig(path: "/sessions/{uuid}"), EndpointConfig(path: "/pre_checkin/{uuid}")],
+                       load: LoadSettings(model: .closed, users: 1, spawnRate: 100, duration: 2, thinkTime: 0.1...0.1)),
+            stop: StopSignal())
+        let counts = server.counts()
+        try await server.stop()
+        let total = outcome.endpoints.reduce(0) { $0 + $1.requests }
+        #expect(total >= 10 && total <= 21, "\(total) requests in 2 s with 100 ms think time")
+        #expect(Int(total) == counts.total)
+        #expect(outcome.endpoints.allSatisfy { $0.failures == 0 })
+        // Reconnecting keeps the endpoint it was going to call: the shares stay exact.
+        #expect(abs(Int(outcome.endpoints[0].requests) - Int(outcome.endpoints[1].requests)) <= 1)
+    }
+
     @Test func refusedConnectionsAreCountedAsFailures() async throws {
         let port = TestSupport.freePort()
         let outcome = try await LoadGenerator.run(

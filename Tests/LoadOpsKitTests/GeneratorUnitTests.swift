@@ -48,6 +48,18 @@ import Testing
         #expect(try reader.read(&noContent)?.status == 204)
     }
 
+    @Test func hugeContentLengthDoesNotTrap() throws {
+        var reader = ResponseReader()
+        var buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nabc")
+        #expect(try reader.read(&buffer) == nil)  // waits for a body that never comes; the timeout ends it
+    }
+
+    @Test func interimAnswerHeadersDoNotLeak() throws {
+        var reader = ResponseReader()
+        var buffer = ByteBuffer(string: "HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        #expect(try reader.read(&buffer) == .init(status: 200, bodyBytes: 2, keepAlive: true))
+    }
+
     @Test func garbageIsRejected() {
         var reader = ResponseReader()
         var buffer = ByteBuffer(string: "SSH-2.0-OpenSSH_9.2\r\n")
@@ -106,6 +118,7 @@ import Testing
     @Test func unknownPlaceholderIsAnError() {
         #expect(throws: GeneratorError.self) { try render(EndpointConfig(path: "/x/{user}")) }
         #expect(throws: GeneratorError.self) { try render(EndpointConfig(path: "/x/{int:9-1}")) }
+        #expect(throws: GeneratorError.self) { try render(EndpointConfig(path: "/x/{int:0-9223372036854775807}")) }
     }
 }
 

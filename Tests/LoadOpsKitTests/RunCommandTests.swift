@@ -131,6 +131,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/results.json"))
     }
 
+    @Test func missingExplicitBaselineIsExit2BeforeAnyLoad() async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let run = try await ChildProcess.run(TestSupport.binary, [
+            "run", "--host", "http://127.0.0.1:9", "--duration", "1s", "--baseline", "baselines/typo.json",
+        ], directory: directory)
+        #expect(run.status == 2, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("typo.json"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/results.json"))
+    }
+
     @Test func hostOutsideAllowHostsIsRefused() async throws {
         let directory = try TestSupport.temporaryDirectory()
         let run = try await ChildProcess.run(TestSupport.binary, ["run", "--host", "http://staging.example.com", "--duration", "1s"],

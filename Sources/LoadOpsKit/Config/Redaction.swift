@@ -31,7 +31,7 @@ public enum Redaction {
     public static func isSensitiveHeader(_ name: String) -> Bool {
         let lower = name.lowercased()
         let exact = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
-        let fragments = ["token", "secret", "password", "passwd", "api-key", "apikey", "api_key", "auth", "session"]
+        let fragments = ["token", "secret", "password", "passwd", "key", "auth", "session", "cookie", "signature", "credential"]
         return exact.contains(lower) || fragments.contains(where: lower.contains)
     }
 

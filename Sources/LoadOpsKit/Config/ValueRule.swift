@@ -9,7 +9,8 @@ struct ValueRule<Value> {
     let read: (String) -> Value?
 
     func callAsFunction(_ text: String) throws(ValueFormatError) -> Value {
-        guard let value = read(text) else { throw ValueFormatError(expected: expected, found: text) }
+        // A rejected URL may carry a password: the message shows it masked.
+        guard let value = read(text) else { throw ValueFormatError(expected: expected, found: Redaction.redactURL(text)) }
         return value
     }
 }

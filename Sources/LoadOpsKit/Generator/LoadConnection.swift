@@ -51,8 +51,10 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// Sends a request for `endpoint`; `intendedNanos` is when it should have started
     /// (the open model's schedule), used for the coordinated-omission-corrected latency.
-    func send(endpoint: Int, intendedNanos: UInt64) {
-        guard let context, !closed else { return }
+    /// Returns false (and sends nothing) when the connection is not open.
+    @discardableResult
+    func send(endpoint: Int, intendedNanos: UInt64) -> Bool {
+        guard let context, isActive, !closed else { return false }
         self.endpoint = endpoint
         self.intendedNanos = intendedNanos
         let template = shared.templates[endpoint]
@@ -62,6 +64,7 @@ final class LoadConnection: ChannelInboundHandler {
         inFlight = true
         sentNanos = NIODeadline.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        return true
     }
 
     /// Gives up on the request in flight (timeout, end of run) and closes.
@@ -76,6 +79,7 @@ final class LoadConnection: ChannelInboundHandler {
     func close() {
         guard !closed else { return }
         closed = true
+        // Before handlerAdded there is nothing to close yet; handlerAdded closes it then.
         context?.close(promise: nil)
     }
 
@@ -83,6 +87,7 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if closed { context.close(promise: nil) }
     }
 
     func channelActive(context: ChannelHandlerContext) {

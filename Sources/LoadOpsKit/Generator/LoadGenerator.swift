@@ -82,7 +82,8 @@ public enum LoadGenerator {
         guard !plan.endpoints.isEmpty else { throw GeneratorError.noEndpoints }
         let prepared = try prepare(plan)
         let fileLimit = OpenFileLimit.raiseToHardLimit()
-        let neededFiles = (plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load)) + 64
+        let neededFiles = min(plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load),
+                              Nanoseconds.connectionLimit) + 64
         if neededFiles > fileLimit {
             throw GeneratorError.tooManyConnections(needed: neededFiles, limit: fileLimit)
         }
@@ -220,7 +221,7 @@ public enum LoadGenerator {
     }
 
     private static func maxUsers(_ load: LoadSettings) -> Int {
-        load.stages.isEmpty ? load.users : Int(load.stages.map(\.target).max() ?? 0)
+        load.stages.isEmpty ? load.users : Int(min(load.stages.map(\.target).max() ?? 0, Double(Nanoseconds.connectionLimit)))
     }
 
     static func milliseconds(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {

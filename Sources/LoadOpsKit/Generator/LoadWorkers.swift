@@ -16,6 +16,17 @@ protocol LoadWorker: AnyObject, Sendable {
     var droppedArrivals: UInt64 { get }
 }
 
+/// Conversions that cannot trap, whatever a configuration says.
+enum Nanoseconds {
+    /// More connections than any machine holds; keeps arithmetic on the cap from overflowing.
+    static let connectionLimit = 10_000_000
+
+    /// Seconds to nanoseconds, clamped to a year.
+    static func from(seconds: Double) -> UInt64 {
+        UInt64(min(max(seconds, 0), 365 * 86_400) * 1e9)
+    }
+}
+
 /// Sweeps a loop's connections for requests past their timeout. One timer per loop instead of
 /// one per request keeps the hot path free of scheduling.
 private func scheduleTimeoutSweep(on shared: LoopShared, timeoutNanos: UInt64, connections: @escaping () -> [LoadConnection],
@@ -42,7 +53,8 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         let credential: Int
         var connection: LoadConnection?
         var stopping = false
-        var pendingEndpoint = 0
+        /// The endpoint of the next request; nil once it was sent and answered.
+        var pendingEndpoint: Int?
         var attemptStartNanos: UInt64 = 0
         var scheduled: Scheduled<Void>?
 
@@ -75,7 +87,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
         self.chooser = EndpointChooser(weights: plan.endpoints.map(\.weight))
         self.thinkTime = plan.load.thinkTime
-        self.timeoutNanos = UInt64(plan.load.timeout * 1e9)
+        self.timeoutNanos = Nanoseconds.from(seconds: plan.load.timeout)
         self.loopIndex = loopIndex
         self.loopCount = loopCount
         self.credentialCount = plan.templates.first?.credentialCount ?? 1
@@ -105,7 +117,8 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     }
 
     private func connect(_ user: VirtualUser) {
-        user.pendingEndpoint = chooser.next()
+        // A reconnect keeps the request it was going to send, so the endpoint shares stay exact.
+        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
         user.attemptStartNanos = NIODeadline.now().uptimeNanoseconds
         user.connection = shared.connect(owner: self, credential: user.credential, slot: user.slot) { [unowned self] connection, failure in
             connectFailed(user, connection: connection, failure: failure)
@@ -116,8 +129,9 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         guard user.connection === connection else { return }
         user.connection = nil
         let elapsed = NIODeadline.now().uptimeNanoseconds &- user.attemptStartNanos
-        shared.statistics.record(endpoint: user.pendingEndpoint, correctedNanos: elapsed, uncorrectedNanos: elapsed,
+        shared.statistics.record(endpoint: user.pendingEndpoint ?? 0, correctedNanos: elapsed, uncorrectedNanos: elapsed,
                                  bodyBytes: 0, failure: failure)
+        user.pendingEndpoint = nil
         if user.stopping || stopping {
             remove(user)
             return
@@ -134,12 +148,16 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         if let thinkTime {
             seconds = thinkTime.lowerBound + (thinkTime.upperBound - thinkTime.lowerBound) * shared.random.nextUnit()
         }
-        return .nanoseconds(max(Int64(seconds * 1e9), minimumMilliseconds * 1_000_000))
+        return .nanoseconds(max(Int64(Nanoseconds.from(seconds: seconds)), minimumMilliseconds * 1_000_000))
     }
 
     private func send(_ user: VirtualUser) {
-        guard let connection = user.connection, connection.isOpen else { return }
-        connection.send(endpoint: user.pendingEndpoint, intendedNanos: .max)
+        guard let connection = user.connection else { return }
+        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
+        // A connection that closed meanwhile reconnects in connectionClosed, keeping the endpoint.
+        if connection.send(endpoint: user.pendingEndpoint ?? 0, intendedNanos: .max) {
+            user.pendingEndpoint = nil
+        }
     }
 
     func connectionReady(_ connection: LoadConnection) {
@@ -160,8 +178,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
             connection.close()
             return
         }
-        guard reusable else { return }  // the close that follows reconnects
-        user.pendingEndpoint = chooser.next()
+        guard reusable else { return }  // the close that follows reconnects (after thinking)
         if thinkTime == nil {
             send(user)
         } else {
@@ -179,6 +196,13 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         user.scheduled = nil
         if user.stopping || stopping {
             remove(user)
+        } else if thinkTime != nil {
+            // The server closed the connection (after an answer, or while the user was thinking):
+            // the user still thinks before its next request.
+            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
+                user.scheduled = nil
+                if user.stopping || stopping { remove(user) } else { connect(user) }
+            }
         } else {
             connect(user)
         }
@@ -232,6 +256,9 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
             user.scheduled?.cancel()
             user.connection?.abandon(failure: nil)
         }
+        // The run ends now, whatever a connection still owes: the generator must not wait on it.
+        stopPromise?.succeed(())
+        stopPromise = nil
     }
 
     func finalStatistics() -> [EndpointStatistics] {
@@ -279,10 +306,11 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         let rates = plan.endpoints.map { $0.rate ?? 0 }
         self.chooser = EndpointChooser(weights: rates.contains { $0 > 0 } ? rates : plan.endpoints.map(\.weight))
         self.schedule = schedule
-        self.timeoutNanos = UInt64(plan.load.timeout * 1e9)
+        self.timeoutNanos = Nanoseconds.from(seconds: plan.load.timeout)
         self.loopIndex = loopIndex
         self.loopCount = loopCount
-        self.connectionCap = max(1, (plan.load.maxConnections + loopCount - 1 - loopIndex) / loopCount)
+        let maxConnections = min(plan.load.maxConnections, Nanoseconds.connectionLimit)
+        self.connectionCap = max(1, (maxConnections + loopCount - 1 - loopIndex) / loopCount)
         self.credentialCount = plan.templates.first?.credentialCount ?? 1
         self.nextArrival = loopIndex
     }
@@ -320,9 +348,8 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     }
 
     private func dispatch(_ arrival: PendingArrival) {
-        if let connection = idle.popLast() {
-            connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos)
-            return
+        while let connection = idle.popLast() {
+            if connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos) { return }
         }
         guard queue.count < queueLimit else {
             droppedArrivals += 1
@@ -351,7 +378,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         // The arrival this connection was opened for fails with the connection's error.
         if let arrival = queue.popFirst() {
             let elapsed = NIODeadline.now().uptimeNanoseconds &- arrival.intendedNanos
-            shared.statistics.record(endpoint: arrival.endpoint, correctedNanos: elapsed, uncorrectedNanos: 0,
+            shared.statistics.record(endpoint: arrival.endpoint, correctedNanos: elapsed, uncorrectedNanos: elapsed,
                                      bodyBytes: 0, failure: failure)
         }
         finishStopIfDone()
@@ -360,8 +387,10 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     private func serveNext(_ connection: LoadConnection) {
         if stopping {
             connection.close()
-        } else if let arrival = queue.popFirst() {
-            connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos)
+        } else if let arrival = queue.first {
+            if connection.send(endpoint: arrival.endpoint, intendedNanos: arrival.intendedNanos) {
+                _ = queue.popFirst()
+            }
         } else {
             idle.append(connection)
         }
@@ -415,6 +444,9 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
 
     func forceClose() {
         for connection in connections.values { connection.abandon(failure: nil) }
+        // The run ends now, whatever a connection still owes: the generator must not wait on it.
+        stopPromise?.succeed(())
+        stopPromise = nil
     }
 
     func finalStatistics() -> [EndpointStatistics] {

@@ -188,7 +188,9 @@ final class RequestTemplate: Sendable {
                 placeholder = .sequence
             } else if name.hasPrefix("int:") {
                 let bounds = name.dropFirst(4).split(separator: "-", maxSplits: 1).map { Int($0) }
-                guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high else {
+                guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high,
+                      high.subtractingReportingOverflow(low).partialValue < Int.max, !high.subtractingReportingOverflow(low).overflow
+                else {
                     throw .invalidTemplate(endpoint: endpoint, reason: "{\(name)} is not {int:A-B} with A <= B")
                 }
                 placeholder = .integer(low...high)

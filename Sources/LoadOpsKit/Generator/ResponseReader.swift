@@ -104,11 +104,6 @@ struct ResponseReader {
         return nil
     }
 
-    var isIdle: Bool {
-        if case .statusLine = state { return true }
-        return false
-    }
-
     private mutating func finish() -> Response {
         let response = Response(status: status, bodyBytes: bodyBytes, keepAlive: keepAlive)
         reset(expectsNoBody: expectsNoBody)
@@ -117,8 +112,8 @@ struct ResponseReader {
 
     private mutating func headersComplete() -> Response? {
         if (100..<200).contains(status) {
-            // An interim answer (100 Continue): the real one follows.
-            state = .statusLine
+            // An interim answer (100 Continue): the real one follows, with headers of its own.
+            reset(expectsNoBody: expectsNoBody)
             return nil
         }
         if expectsNoBody || status == 204 || status == 304 {
@@ -169,7 +164,7 @@ struct ResponseReader {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
             if Self.equalsLowercased(name, "content-length") {
                 var length = 0
-                for byte in value {
+                for byte in value.prefix(18) {  // 18 digits cannot overflow an Int
                     let digit = Int(byte) - 48
                     guard (0...9).contains(digit) else { break }
                     length = length * 10 + digit

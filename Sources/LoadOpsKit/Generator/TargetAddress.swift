@@ -20,7 +20,7 @@ public struct TargetAddress: Sendable, Equatable {
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty
         else {
-            throw GeneratorError.invalidTarget(url: url, reason: "expected an http:// or https:// URL with a host name")
+            throw GeneratorError.invalidTarget(url: Redaction.redactURL(url), reason: "expected an http:// or https:// URL with a host name")
         }
         self.useTLS = scheme == "https"
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host

@@ -147,7 +147,7 @@ public enum LocustCSVImporter {
             let totalRequests = try field.count("Total Request Count")
             let totalFailures = try field.count("Total Failure Count")
             points.append(ResultsDocument.TimePoint(
-                timestamp: timestamp, elapsed: timestamp - start, users: Int(try field.count("User Count")),
+                timestamp: timestamp, elapsed: timestamp - start, users: Int(clamping: try field.count("User Count")),
                 requests: totalRequests &- min(previousTotals.requests, totalRequests),
                 failures: totalFailures &- min(previousTotals.failures, totalFailures),
                 requestsPerSecond: try field.number("Requests/s"), failuresPerSecond: try field.number("Failures/s"),

@@ -90,6 +90,11 @@ public enum RunPipeline {
         // A typo in a threshold fails before any load is sent.
         let thresholdSet = try ThresholdSet.parse(config.thresholds)
         let baselineSpec = try resolveBaselineSpec(request)
+        if let explicit = request.baseline, !["previous", "latest"].contains(explicit.lowercased()) {
+            // A mistyped or malformed --baseline is bad input (exit 2), found before any load is sent.
+            _ = try ResultsLocator.resolve(explicit, databasePath: databasePath(request) ?? HistoryDefaults.databasePath,
+                                           workingDirectory: request.workingDirectory)
+        }
 
         // 2. The guide's pre-test checklist and resource cleanup, when asked for.
         if request.preflight {

@@ -374,9 +374,7 @@ extension ResultsDocument.EndpointSettings {
 
     /// Headers that usually carry credentials; their values never reach a report.
     static func isSensitive(header name: String) -> Bool {
-        let lowered = name.lowercased()
-        let words = ["auth", "cookie", "token", "secret", "key", "password", "session", "signature", "credential"]
-        return words.contains { lowered.contains($0) }
+        Redaction.isSensitiveHeader(name)
     }
 }
 
