@@ -64,6 +64,47 @@ import Testing
         #expect(try store.archives(runID: latest).count == 1)
     }
 
+    @Test func runWithPreflightCleanupAndPostTest() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        defer { Task { try? await server.stop() } }
+        let directory = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(directory)/checklists", withIntermediateDirectories: true)
+        try """
+            host: http://127.0.0.1:\(server.port)
+            load: { users: 2, spawn_rate: 100, duration: 1s }
+            endpoints: ["get /sessions/{uuid}"]
+            """.write(toFile: "\(directory)/loadops.yml", atomically: true, encoding: .utf8)
+        try """
+            checks:
+              - { name: API, kind: http, path: /health, expect: 200 }
+            """.write(toFile: "\(directory)/checklists/preflight.yml", atomically: true, encoding: .utf8)
+        try """
+            steps:
+              - { name: Mark cleanup, kind: command, command: "touch cleaned-before" }
+            """.write(toFile: "\(directory)/checklists/cleanup.yml", atomically: true, encoding: .utf8)
+        try """
+            steps:
+              - { name: Mark post-test, kind: command, command: "test -f load_test_reports/results.json && touch cleaned-after" }
+            """.write(toFile: "\(directory)/checklists/post-test.yml", atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(TestSupport.binary, ["run", "--preflight", "--cleanup", "--post-test", "--yes", "--no-history"],
+                                             directory: directory, timeout: 60)
+        #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
+        #expect(run.stdout.contains("Environment ready for load testing!"))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/cleaned-before"))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/cleaned-after"))
+
+        // A failing preflight check stops the run before any load.
+        try """
+            checks:
+              - { name: Queue, kind: tcp, address: "127.0.0.1:\(TestSupport.freePort())" }
+            """.write(toFile: "\(directory)/checklists/preflight.yml", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: "\(directory)/load_test_reports")
+        let blocked = try await ChildProcess.run(TestSupport.binary, ["run", "--preflight", "--no-history"], directory: directory, timeout: 60)
+        #expect(blocked.status == 1, "stdout: \(blocked.stdout)\nstderr: \(blocked.stderr)")
+        #expect(blocked.stdout.contains("✗"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/results.json"))
+    }
+
     @Test func failedThresholdMakesRunExit1() async throws {
         let server = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(errorRate: 0.5))
         defer { Task { try? await server.stop() } }
