@@ -54,7 +54,7 @@ enum ArchiveFileSystem {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         } catch {
-            throw .fileSystem(path: folder, operation: "list the folder", reason: describe(error))
+            throw .fileSystem(path: folder, operation: "list the folder", reason: FileErrorReason.text(error))
         }
     }
 
@@ -62,7 +62,7 @@ enum ArchiveFileSystem {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: intermediate)
         } catch {
-            throw .fileSystem(path: path, operation: "create the folder", reason: describe(error))
+            throw .fileSystem(path: path, operation: "create the folder", reason: FileErrorReason.text(error))
         }
     }
 
@@ -70,16 +70,8 @@ enum ArchiveFileSystem {
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            throw .fileSystem(path: path, operation: "remove", reason: describe(error))
+            throw .fileSystem(path: path, operation: "remove", reason: FileErrorReason.text(error))
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return underlying.localizedDescription
-        }
-        return nsError.localizedDescription
     }
 
     private static func openForReading(_ path: String) throws(ArchiveError) -> Int32 {

@@ -86,7 +86,7 @@ enum TarCommand {
         do {
             try process.run()
         } catch {
-            throw .tarFailed(arguments: arguments, status: -1, output: "cannot start \(executable): \(ArchiveFileSystem.describe(error))")
+            throw .tarFailed(arguments: arguments, status: -1, output: "cannot start \(executable): \(FileErrorReason.text(error))")
         }
         // tar's messages are a few lines, well under a pipe's buffer, so reading the output first cannot stall it.
         let printed = output.fileHandleForReading.readDataToEndOfFile()

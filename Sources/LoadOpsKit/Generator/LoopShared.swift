@@ -6,7 +6,6 @@ import NIOSSL
 /// the random source for placeholders and the statistics. Touched only on its loop.
 final class LoopShared {
     let eventLoop: EventLoop
-    let endpoints: [EndpointConfig]
     let templates: [RequestTemplate]
     let isHead: [Bool]
     /// Per endpoint: which answers count as success (read on every response).
@@ -19,7 +18,6 @@ final class LoopShared {
 
     init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int) {
         self.eventLoop = eventLoop
-        self.endpoints = plan.endpoints
         self.templates = plan.templates
         self.isHead = plan.endpoints.map { $0.method == "HEAD" }
         self.successPolicies = plan.endpoints.map { SuccessPolicy(expected: $0.expectedStatus) }

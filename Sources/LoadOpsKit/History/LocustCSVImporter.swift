@@ -219,9 +219,7 @@ struct CSVTable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            let nsError = error as NSError
-            let reason = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? nsError.localizedDescription
-            throw .unreadable(path: path, reason: reason)
+            throw .unreadable(path: path, reason: FileErrorReason.text(error))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .unreadable(path: path, reason: "not UTF-8 text")

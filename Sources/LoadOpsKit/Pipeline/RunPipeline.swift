@@ -212,7 +212,7 @@ public enum RunPipeline {
     /// The explicit `--baseline`, or `baselines/baseline.json` when it exists, or none.
     static func resolveBaselineSpec(_ request: RunRequest) throws -> String? {
         if let baseline = request.baseline { return baseline }
-        let standard = absolute("baselines/baseline.json", in: request.workingDirectory)
+        let standard = absolute(BaselineStore.defaultPath, in: request.workingDirectory)
         return FileManager.default.fileExists(atPath: standard) ? standard : nil
     }
 

@@ -420,9 +420,7 @@ extension ResultsDocument {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            let nsError = error as NSError
-            let reason = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? nsError.localizedDescription
-            throw .unreadable(path: path, reason: reason)
+            throw .unreadable(path: path, reason: FileErrorReason.text(error))
         }
         return try decode(data, path: path)
     }

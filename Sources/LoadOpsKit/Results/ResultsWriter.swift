@@ -62,7 +62,7 @@ enum AtomicFileWriter {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw ResultsWriteError(path: folder, reason: "cannot create the folder (\(systemReason(error)))")
+            throw ResultsWriteError(path: folder, reason: "cannot create the folder (\(FileErrorReason.text(error)))")
         }
     }
 
@@ -81,20 +81,12 @@ enum AtomicFileWriter {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ResultsWriteError(path: path, reason: systemReason(error))
+            throw ResultsWriteError(path: path, reason: FileErrorReason.text(error))
         }
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
             throw ResultsWriteError(path: path, reason: reason)
         }
-    }
-
-    private static func systemReason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return underlying.localizedDescription
-        }
-        return nsError.localizedDescription
     }
 }
