@@ -18,7 +18,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors (the log file still gets everything).")
     var quiet = false
 
-    @Option(help: "Event loop threads for the generator (default: one per core).")
+    @Option(help: "Event loop threads for the generator (default: one per 256 users or 50,000 requests/s, at most one per core).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("History database the run is recorded in.", valueName: "path"))

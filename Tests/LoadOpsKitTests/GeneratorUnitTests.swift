@@ -161,3 +161,69 @@ import Testing
         #expect(counts == [3005, 3005, 588])
     }
 }
+
+@Suite struct ResponseReaderSplitTests {
+    /// Every way of cutting two chunked answers (and what follows them) into two reads.
+    @Test func chunkedAnswersCutAnywhere() throws {
+        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n\r\n"
+            + "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnopHTTP/1.1"
+        let bytes = Array(text.utf8)
+        for cut in 0...bytes.count {
+            var reader = ResponseReader()
+            var buffer = ByteBuffer(bytes: bytes[..<cut])
+            var answers: [ResponseReader.Response] = []
+            while let answer = try reader.read(&buffer) { answers.append(answer) }
+            buffer.writeBytes(bytes[cut...])
+            while let answer = try reader.read(&buffer) { answers.append(answer) }
+            #expect(answers == [.init(status: 200, bodyBytes: 4, keepAlive: true), .init(status: 404, bodyBytes: 3, keepAlive: true)],
+                    "cut at \(cut)")
+            #expect(String(buffer: buffer) == "HTTP/1.1", "cut at \(cut)")
+        }
+    }
+
+    @Test func bareLineFeedsAreAccepted() throws {
+        var reader = ResponseReader()
+        var buffer = ByteBuffer(string: "HTTP/1.1 201 Created\nContent-Length: 2\nconnection: Close\n\nok")
+        #expect(try reader.read(&buffer) == .init(status: 201, bodyBytes: 2, keepAlive: false))
+    }
+}
+
+@Suite struct SuccessPolicyTests {
+    @Test func anyAnswerBelow400ByDefault() {
+        let policy = SuccessPolicy(expected: [])
+        #expect(policy.isSuccess(100) && policy.isSuccess(200) && policy.isSuccess(302) && policy.isSuccess(399))
+        #expect(!policy.isSuccess(400) && !policy.isSuccess(503) && !policy.isSuccess(99))
+    }
+
+    @Test func onlyTheListedCodes() {
+        let policy = SuccessPolicy(expected: [200, 404, 599, 600, -1])
+        #expect(policy.isSuccess(200) && policy.isSuccess(404) && policy.isSuccess(599))
+        #expect(!policy.isSuccess(201) && !policy.isSuccess(600) && !policy.isSuccess(-1) && !policy.isSuccess(Int.max))
+    }
+}
+
+@Suite struct EventLoopCountTests {
+    private func loops(_ load: LoadSettings, rates: [Double?] = [nil], cores: Int) -> Int {
+        let endpoints = rates.map { EndpointConfig(method: "GET", path: "/", rate: $0) }
+        return LoadPlan.defaultThreads(load: load, endpoints: endpoints, cores: cores)
+    }
+
+    @Test func oneLoopPer256UsersUpToTheCores() {
+        #expect(loops(LoadSettings(users: 50), cores: 2) == 1)
+        #expect(loops(LoadSettings(users: 256), cores: 8) == 1)
+        #expect(loops(LoadSettings(users: 257), cores: 8) == 2)
+        #expect(loops(LoadSettings(users: 2000), cores: 2) == 2)
+        #expect(loops(LoadSettings(users: 2000), cores: 64) == 8)
+        #expect(loops(LoadSettings(users: Int.max), cores: 4) == 4)
+        #expect(loops(LoadSettings(users: 0), cores: 4) == 1)
+        #expect(loops(LoadSettings(users: 10, stages: [LoadStage(duration: 60, target: 1000)]), cores: 16) == 4)
+    }
+
+    @Test func openModelGoesByRate() {
+        #expect(loops(LoadSettings(model: .open, rate: 1000), cores: 4) == 1)
+        #expect(loops(LoadSettings(model: .open, rate: 120_000), cores: 4) == 3)
+        #expect(loops(LoadSettings(model: .open), rates: [40_000, 40_000], cores: 4) == 2)
+        #expect(loops(LoadSettings(model: .open, stages: [LoadStage(duration: 10, target: .infinity)]), cores: 4) == 4)
+        #expect(loops(LoadSettings(model: .open, rate: 1000), cores: 0) == 1)
+    }
+}

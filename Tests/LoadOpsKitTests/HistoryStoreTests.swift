@@ -85,7 +85,13 @@ enum HistoryFixture {
         let document = ResultsDocument.make(from: result)
         let id = try store.record(result, document: document)
 
-        #expect(try store.document(runID: id) == document)
+        // Stored whole, except the password and token in the host URL: they never reach the database.
+        #expect(try store.document(runID: id) == document.redacted())
+        #expect(try store.document(runID: id).host == "https://ops:***@api.example.test/v1?token=***")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))
+            #expect(bytes.range(of: Data("hunter2".utf8)) == nil, "\(file)")
+        }
         let rows = try store.runs(limit: 10)
         #expect(rows.count == 1)
         let row = try #require(rows.first)

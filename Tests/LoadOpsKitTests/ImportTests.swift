@@ -251,3 +251,30 @@ enum LocustCSVFixture {
         }
     }
 }
+
+@Suite struct ImportedSecretsTests {
+    /// A results.json written by another tool may carry a password or an API key: the history masks them.
+    @Test func importedDocumentsAreStoredWithoutSecrets() throws {
+        let folder = try HistoryFixture.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var document = ResultsDocument.make(from: HistoryFixture.run(host: "http://bench:s3cret-pw@127.0.0.1:8000/?api_key=k1"))
+        document.config.endpoints.append(ResultsDocument.EndpointSettings(
+            name: "/items", method: "GET", path: "/items",
+            headers: [.init(name: "X-Api-Key", value: "key-0f1e2d"), .init(name: "Accept", value: "application/json")],
+            hasBody: false, weight: 1, rate: nil, expectedStatus: []))
+        let store = try HistoryStore.open(path: folder + "/history.sqlite")
+        let id = try store.record(imported: document, source: RunSource.importedResults)
+
+        let stored = try store.document(runID: id)
+        #expect(stored.host == "http://bench:***@127.0.0.1:8000/?api_key=***")
+        #expect(stored.config.host == stored.host)
+        #expect(stored.config.endpoints.last?.headers == [.init(name: "X-Api-Key", value: "***"),
+                                                         .init(name: "Accept", value: "application/json")])
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))
+            for secret in ["s3cret-pw", "key-0f1e2d"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in \(file)")
+            }
+        }
+    }
+}

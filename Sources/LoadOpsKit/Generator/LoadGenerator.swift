@@ -12,7 +12,7 @@ public struct LoadPlan: Sendable {
     /// `Authorization` header values, rotated across users/connections; empty for none.
     public var authorizations: [String]
     public var insecure: Bool
-    /// Event loop threads; defaults to the number of cores.
+    /// Event loop threads; see `defaultThreads` for the default.
     public var threads: Int
 
     public init(target: TargetAddress, endpoints: [EndpointConfig], load: LoadSettings,
@@ -22,7 +22,28 @@ public struct LoadPlan: Sendable {
         self.load = load
         self.authorizations = authorizations
         self.insecure = insecure
-        self.threads = max(1, threads ?? System.coreCount)
+        self.threads = max(1, threads ?? Self.defaultThreads(load: load, endpoints: endpoints, cores: System.coreCount))
+    }
+
+    /// Event loops when none are asked for: one per 256 users (open model: per 50,000 requests/s),
+    /// at most one per core. One loop keeps a few hundred busy connections going at over 100,000
+    /// requests/s; spreading fewer over more loops only adds wake-ups (50 connections to a server
+    /// on loopback, 2 cores: one loop does about 10% more requests per CPU-second than two, and
+    /// leaves the other core to the server). See BENCHMARKS.md.
+    public static func defaultThreads(load: LoadSettings, endpoints: [EndpointConfig], cores: Int) -> Int {
+        let peakStage = load.stages.map(\.target).max()
+        let needed: Double
+        switch load.model {
+        case .closed:
+            needed = (peakStage ?? Double(load.users)) / 256
+        case .open:
+            let endpointRates = endpoints.compactMap(\.rate).reduce(0, +)
+            needed = (peakStage ?? (endpointRates > 0 ? endpointRates : load.rate ?? 0)) / 50_000
+        }
+        let cap = max(1, cores)
+        // Clamped before converting: a configuration can ask for any number of users.
+        guard needed.isFinite else { return cap }
+        return max(1, Int(min(max(needed.rounded(.up), 1), Double(cap))))
     }
 
     /// Open model: the arrival schedule (total rate from stages, per-endpoint rates, or `load.rate`).

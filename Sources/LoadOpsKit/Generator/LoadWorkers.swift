@@ -173,6 +173,12 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     }
 
     func connectionFinished(_ connection: LoadConnection, reusable: Bool) {
+        // The common case, without looking the user up: an open connection is always its user's
+        // current one, and `retiring` tells whether that user is leaving.
+        if reusable && thinkTime == nil && !stopping && !connection.retiring && connection.isOpen {
+            connection.send(endpoint: chooser.next(), intendedNanos: .max)
+            return
+        }
         guard let user = users[connection.slot], user.connection === connection else { return }
         if user.stopping || stopping {
             connection.close()
@@ -210,6 +216,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
 
     private func retire(_ user: VirtualUser) {
         user.stopping = true
+        user.connection?.retiring = true
         if let scheduled = user.scheduled {
             scheduled.cancel()
             user.scheduled = nil

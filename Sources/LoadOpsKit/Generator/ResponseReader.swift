@@ -1,4 +1,9 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A minimal incremental HTTP/1.1 response reader: the status code, the body length
 /// (Content-Length, chunked, or until close) and whether the connection stays open.
@@ -47,50 +52,73 @@ struct ResponseReader {
     /// Consumes bytes from `buffer`; returns the response once it is complete. Bytes of a
     /// complete response are consumed; an incomplete tail stays in `buffer` for the next read.
     mutating func read(_ buffer: inout ByteBuffer) throws(ReadError) -> Response? {
+        // One pass over the contiguous bytes: no slice (and no reference count traffic) per line.
+        let (consumed, step) = buffer.withUnsafeReadableBytes { bytes in consume(bytes) }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        switch step {
+        case .incomplete: return nil
+        case .complete(let response): return response
+        case .malformed(let reason): throw .malformed(reason)
+        }
+    }
+
+    private enum Step {
+        case incomplete
+        case complete(Response)
+        case malformed(String)
+    }
+
+    /// Reads from `bytes`; returns how many bytes it consumed and what came of them.
+    private mutating func consume(_ bytes: UnsafeRawBufferPointer) -> (Int, Step) {
+        var cursor = 0
         while true {
             switch state {
             case .statusLine:
-                guard let line = Self.takeLine(&buffer) else { return nil }
-                try parseStatusLine(line)
+                guard let (line, next) = Self.line(in: bytes, from: cursor) else { return (cursor, .incomplete) }
+                cursor = next
+                if let reason = parseStatusLine(line) { return (cursor, .malformed(reason)) }
                 state = .headers
             case .headers:
-                guard let line = Self.takeLine(&buffer) else { return nil }
-                if line.readableBytes == 0 {
-                    if let done = headersComplete() { return done }
+                guard let (line, next) = Self.line(in: bytes, from: cursor) else { return (cursor, .incomplete) }
+                cursor = next
+                if line.isEmpty {
+                    if let done = headersComplete() { return (cursor, .complete(done)) }
                 } else {
                     parseHeader(line)
                 }
             case .fixedBody(let remaining):
-                let take = min(remaining, buffer.readableBytes)
-                buffer.moveReaderIndex(forwardBy: take)
+                let take = min(remaining, bytes.count - cursor)
+                cursor += take
                 bodyBytes += take
-                if take == remaining { return finish() }
+                if take == remaining { return (cursor, .complete(finish())) }
                 state = .fixedBody(remaining: remaining - take)
-                return nil
+                return (cursor, .incomplete)
             case .chunkSize:
-                guard let line = Self.takeLine(&buffer) else { return nil }
-                let size = try Self.parseChunkSize(line)
+                guard let (line, next) = Self.line(in: bytes, from: cursor) else { return (cursor, .incomplete) }
+                cursor = next
+                guard let size = Self.parseChunkSize(line) else { return (cursor, .malformed("chunk size")) }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                let take = min(remaining, buffer.readableBytes)
-                buffer.moveReaderIndex(forwardBy: take)
+                let take = min(remaining, bytes.count - cursor)
+                cursor += take
                 bodyBytes += take
                 guard take == remaining else {
                     state = .chunkData(remaining: remaining - take)
-                    return nil
+                    return (cursor, .incomplete)
                 }
                 state = .chunkDataEnd
             case .chunkDataEnd:
-                guard let line = Self.takeLine(&buffer) else { return nil }
-                guard line.readableBytes == 0 else { throw .malformed("chunk not followed by CRLF") }
+                guard let (line, next) = Self.line(in: bytes, from: cursor) else { return (cursor, .incomplete) }
+                cursor = next
+                guard line.isEmpty else { return (cursor, .malformed("chunk not followed by CRLF")) }
                 state = .chunkSize
             case .trailers:
-                guard let line = Self.takeLine(&buffer) else { return nil }
-                if line.readableBytes == 0 { return finish() }
+                guard let (line, next) = Self.line(in: bytes, from: cursor) else { return (cursor, .incomplete) }
+                cursor = next
+                if line.isEmpty { return (cursor, .complete(finish())) }
             case .untilClose:
-                bodyBytes += buffer.readableBytes
-                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-                return nil
+                bodyBytes += bytes.count - cursor
+                return (bytes.count, .incomplete)
             }
         }
     }
@@ -131,51 +159,53 @@ struct ResponseReader {
         return nil
     }
 
-    private mutating func parseStatusLine(_ line: ByteBuffer) throws(ReadError) {
-        // "HTTP/1.1 200 OK": the code is the three digits after the first space.
-        let parsed: Int? = line.withUnsafeReadableBytes { bytes in
-            guard bytes.count >= 12, bytes[0] == UInt8(ascii: "H"), bytes[8] == UInt8(ascii: " ") else { return nil }
-            var code = 0
+    /// Parses "HTTP/1.1 200 OK" (the code is the three digits after the first space); returns
+    /// what is wrong with the line, or nil.
+    private mutating func parseStatusLine(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var code = 0
+        var valid = bytes.count >= 12 && bytes[0] == UInt8(ascii: "H") && bytes[8] == UInt8(ascii: " ")
+        if valid {
             for offset in 9..<12 {
                 let digit = Int(bytes[offset]) - 48
-                guard (0...9).contains(digit) else { return nil }
+                guard (0...9).contains(digit) else {
+                    valid = false
+                    break
+                }
                 code = code * 10 + digit
             }
-            // HTTP/1.0 closes by default.
-            if bytes[7] == UInt8(ascii: "0") { keepAlive = false }
-            return code
         }
-        guard let parsed else {
-            throw .malformed("status line \"\(String(buffer: line).prefix(40))\"")
+        guard valid else {
+            return "status line \"\(String(decoding: bytes.prefix(40), as: UTF8.self))\""
         }
-        status = parsed
+        // HTTP/1.0 closes by default.
+        if bytes[7] == UInt8(ascii: "0") { keepAlive = false }
+        status = code
+        return nil
     }
 
-    private mutating func parseHeader(_ line: ByteBuffer) {
-        line.withUnsafeReadableBytes { bytes in
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-            let first = bytes[0] | 0x20
-            guard first == UInt8(ascii: "c") || first == UInt8(ascii: "t") else { return }
-            var valueStart = colon + 1
-            while valueStart < bytes.count, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
-                valueStart += 1
+    private mutating func parseHeader(_ bytes: UnsafeRawBufferPointer) {
+        let first = bytes[0] | 0x20
+        guard first == UInt8(ascii: "c") || first == UInt8(ascii: "t"),
+              let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < bytes.count, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
+            valueStart += 1
+        }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[0..<colon])
+        let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
+        if Self.equalsLowercased(name, "content-length") {
+            var length = 0
+            for byte in value.prefix(18) {  // 18 digits cannot overflow an Int
+                let digit = Int(byte) - 48
+                guard (0...9).contains(digit) else { break }
+                length = length * 10 + digit
             }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[0..<colon])
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart...])
-            if Self.equalsLowercased(name, "content-length") {
-                var length = 0
-                for byte in value.prefix(18) {  // 18 digits cannot overflow an Int
-                    let digit = Int(byte) - 48
-                    guard (0...9).contains(digit) else { break }
-                    length = length * 10 + digit
-                }
-                contentLength = length
-            } else if Self.equalsLowercased(name, "transfer-encoding") {
-                chunked = Self.containsLowercased(value, "chunked")
-            } else if Self.equalsLowercased(name, "connection") {
-                if Self.containsLowercased(value, "close") { keepAlive = false }
-                if Self.containsLowercased(value, "keep-alive") { keepAlive = true }
-            }
+            contentLength = length
+        } else if Self.equalsLowercased(name, "transfer-encoding") {
+            chunked = Self.containsLowercased(value, "chunked")
+        } else if Self.equalsLowercased(name, "connection") {
+            if Self.containsLowercased(value, "close") { keepAlive = false }
+            if Self.containsLowercased(value, "keep-alive") { keepAlive = true }
         }
     }
 
@@ -200,37 +230,35 @@ struct ResponseReader {
         return false
     }
 
-    private static func parseChunkSize(_ line: ByteBuffer) throws(ReadError) -> Int {
+    /// The hexadecimal size at the start of a chunk line (extensions after it are ignored).
+    private static func parseChunkSize(_ line: UnsafeRawBufferPointer) -> Int? {
         var size = 0
         var digits = 0
-        for byte in line.readableBytesView {
+        for byte in line {
             let value: Int
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte) - 48
             case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte) - 87
             case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte) - 55
             default:
-                guard digits > 0 else { throw .malformed("chunk size") }
-                return size
+                return digits > 0 ? size : nil
             }
             size = size * 16 + value
             digits += 1
-            if digits > 15 { throw .malformed("chunk size too large") }
+            if digits > 15 { return nil }
         }
-        guard digits > 0 else { throw .malformed("chunk size") }
-        return size
+        return digits > 0 ? size : nil
     }
 
-    /// Takes one CRLF-terminated line (without the CRLF), or nil if no full line is buffered yet.
-    private static func takeLine(_ buffer: inout ByteBuffer) -> ByteBuffer? {
-        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let length = newline - buffer.readerIndex
-        var lineLength = length
-        if lineLength > 0, buffer.getInteger(at: newline - 1, as: UInt8.self) == UInt8(ascii: "\r") {
-            lineLength -= 1
-        }
-        let line = buffer.getSlice(at: buffer.readerIndex, length: lineLength)
-        buffer.moveReaderIndex(forwardBy: length + 1)
-        return line
+    /// The CRLF-terminated line starting at `start` (without the CR LF) and where the next one
+    /// starts, or nil if no full line is buffered yet.
+    @inline(__always)
+    private static func line(in bytes: UnsafeRawBufferPointer, from start: Int) -> (UnsafeRawBufferPointer, Int)? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+              let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) else { return nil }
+        let index = base.distance(to: UnsafeRawPointer(found))
+        var end = index
+        if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return (UnsafeRawBufferPointer(rebasing: bytes[start..<end]), index + 1)
     }
 }

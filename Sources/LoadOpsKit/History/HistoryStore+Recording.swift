@@ -72,6 +72,8 @@ extension HistoryStore {
 
     /// One transaction per run: a run is stored whole or not at all.
     private func insert(_ document: ResultsDocument, source: String, histograms: [StoredHistogram]) throws(HistoryError) -> Int64 {
+        // Imported documents were written by anyone: no URL password or secret header reaches the database.
+        let document = document.redacted()
         let json: String
         do {
             json = String(decoding: try document.encoded(), as: UTF8.self)
@@ -88,7 +90,7 @@ extension HistoryStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     HistoryTime.string(document.startedAt), HistoryTime.string(document.endedAt), HistoryTime.string(Date()),
-                    document.status.rawValue, Redaction.redactURL(document.host), document.environment, document.model,
+                    document.status.rawValue, document.host, document.environment, document.model,
                     document.load.users, document.load.spawnRate, document.load.rate, document.durationSeconds,
                     configHash, source, document.toolVersion, document.successRate, document.p95Latency,
                     Self.integer(document.aggregate.requests), Self.integer(document.aggregate.failures),

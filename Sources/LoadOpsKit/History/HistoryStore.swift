@@ -42,14 +42,26 @@ public final class HistoryStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "loadops history"
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-        } catch {
-            throw translate(error, path: path, operation: "open the history database")
-        }
+        let pool = try openPool(path: path, configuration: configuration)
         try migrate(pool, path: path)
         return HistoryStore(path: path, pool: pool)
+    }
+
+    /// Two processes creating a new file at once: the one that loses the race to switch it to WAL
+    /// is told "database is locked" at once, without the busy timeout; a moment later it opens.
+    private static func openPool(path: String, configuration: Configuration) throws(HistoryError) -> DatabasePool {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where attempt < 10
+                && (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) {
+                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
+            } catch {
+                throw translate(error, path: path, operation: "open the history database")
+            }
+        }
     }
 
     /// Applies the migrations this file lacks.

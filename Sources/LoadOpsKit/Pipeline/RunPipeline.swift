@@ -273,6 +273,7 @@ public enum RunPipeline {
         }
         text += " for \(ProgressLine.clock(load.plannedDuration)) against \(target.displayURL)"
         text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
+        text += ", \(plan.threads) event loop\(plan.threads == 1 ? "" : "s")"
         return text
     }
 

@@ -226,6 +226,22 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     }
 }
 
+extension ResultsDocument {
+    /// A copy with URL passwords, secret query parameters and secret header values masked. A run's
+    /// own document already is; one made elsewhere (`loadops import`) may not be.
+    public func redacted() -> ResultsDocument {
+        var copy = self
+        copy.host = Redaction.redactURL(host)
+        copy.config.host = Redaction.redactURL(config.host)
+        for index in copy.config.endpoints.indices {
+            copy.config.endpoints[index].headers = config.endpoints[index].headers.map { header in
+                Redaction.isSensitiveHeader(header.name) ? Header(name: header.name, value: Redaction.mask) : header
+            }
+        }
+        return copy
+    }
+}
+
 // MARK: - Building from a run
 
 extension ResultsDocument {
