@@ -214,6 +214,38 @@ enum LocustCSVFixture {
         #expect(!FileManager.default.fileExists(atPath: folder + "/h.sqlite"))
     }
 
+    @Test(.enabled(if: SmallTmpfs.isAvailable, "cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN), so a full disk cannot be made"))
+    func aFullDiskFailsWithExitOneAndKeepsWhatWasRecorded() async throws {
+        let folder = try HistoryFixture.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = try SmallTmpfs()
+        defer { disk.unmount() }
+        try Self.writeResults(HistoryFixture.run(), to: folder + "/first.json")
+        try Self.writeResults(HistoryFixture.run(start: HistoryFixture.baseTime.addingTimeInterval(60)), to: folder + "/second.json")
+        let database = disk.path + "/history.sqlite"
+        let first = try await ChildProcess.run(TestSupport.binary, ["import", "first.json", "--db", database], directory: folder, timeout: 60)
+        #expect(first.status == 0, "\(first.stderr)")
+
+        // Fill what is left of the disk.
+        let fillerPath = disk.path + "/filler"
+        _ = FileManager.default.createFile(atPath: fillerPath, contents: nil)
+        let filler = try #require(FileHandle(forWritingAtPath: fillerPath))
+        let block = Data(repeating: 0x2e, count: 4096)
+        while (try? filler.write(contentsOf: block)) != nil {}
+        try? filler.close()
+
+        let full = try await ChildProcess.run(TestSupport.binary, ["import", "second.json", "--db", database], directory: folder, timeout: 60)
+        #expect(full.status == 1, "\(full)")
+        // SQLite says "database or disk is full" or "disk I/O error", depending on which write found no room.
+        #expect(full.stderr.contains("history.sqlite: cannot"), "\(full.stderr)")
+
+        try FileManager.default.removeItem(atPath: fillerPath)
+        let list = try await ChildProcess.run(TestSupport.binary, ["history", "--db", database], directory: folder, timeout: 30)
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[2].hasPrefix(" 1 "), "\(list.stdout)")  // header, rule, the first run only
+    }
+
     @Test func twoProcessesImportingIntoOneDatabaseLoseNothing() async throws {
         let folder = try HistoryFixture.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,11 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A baseline could not be written or listed.
 public enum BaselineError: Error, CustomStringConvertible, Equatable, ExitStatusProviding {
@@ -76,27 +69,14 @@ public enum BaselineStore {
             }
             return path
         }
-        try writeNew(data, to: path)
-        return path
-    }
-
-    /// Temporary file then `link`: the final name appears whole, and only if nobody created it first
-    /// (a check-then-rename would replace a baseline promoted at the same moment).
-    private static func writeNew(_ data: Data, to path: String) throws(BaselineError) {
-        if FileManager.default.fileExists(atPath: path) { throw .exists(path: path) }
-        let folder = (path as NSString).deletingLastPathComponent
-        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(UUID().uuidString).tmp")
-        defer { unlink(temporary) }
+        let created: Bool
         do {
-            try data.write(to: URL(fileURLWithPath: temporary))
+            created = try AtomicFileWriter.writeNew(data, to: path)
         } catch {
-            throw .writeFailed(path: path, reason: "cannot write a temporary file in \(folder) (\(error.localizedDescription))")
+            throw .writeFailed(path: path, reason: error.reason)
         }
-        if link(temporary, path) != 0 {
-            let code = errno
-            if code == EEXIST { throw .exists(path: path) }
-            throw .writeFailed(path: path, reason: String(cString: strerror(code)))
-        }
+        guard created else { throw .exists(path: path) }
+        return path
     }
 
     /// Names that stay inside the folder and list cleanly.

@@ -69,5 +69,13 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable, ExitStatusP
         }
     }
 
-    public var exitStatus: ExitStatus { .badInput }
+    /// A file that is not a usable history, or a run or endpoint that is not in it, is bad input (2);
+    /// SQLite failing at its work (locked too long, disk full, read-only) is a failure of the
+    /// operation (1), as in `archive`.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .sqlite, .cannotCreateFolder: return .checkFailed
+        default: return .badInput
+        }
+    }
 }

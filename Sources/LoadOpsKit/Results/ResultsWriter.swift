@@ -66,7 +66,33 @@ enum AtomicFileWriter {
         }
     }
 
+    /// Replaces `path` at once: a reader sees the old file or the new one, never a part.
     static func write(_ data: Data, to path: String) throws(ResultsWriteError) {
+        let temporary = try writeTemporary(data, for: path)
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ResultsWriteError(path: path, reason: reason)
+        }
+    }
+
+    /// Creates `path` at once, whole, and only if nobody created it first (a check-then-rename
+    /// would replace a file made at the same moment). Returns false, writing nothing, when it exists.
+    static func writeNew(_ data: Data, to path: String) throws(ResultsWriteError) -> Bool {
+        if FileManager.default.fileExists(atPath: path) { return false }
+        let temporary = try writeTemporary(data, for: path)
+        defer { unlink(temporary) }
+        if link(temporary, path) != 0 {
+            let code = errno
+            if code == EEXIST { return false }
+            throw ResultsWriteError(path: path, reason: String(cString: strerror(code)))
+        }
+        return true
+    }
+
+    /// `data` in a new hidden file next to `path`, flushed to disk, so that a crash cannot leave an
+    /// empty file under the final name. Returns its path.
+    private static func writeTemporary(_ data: Data, for path: String) throws(ResultsWriteError) -> String {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = (folder as NSString).appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -77,16 +103,11 @@ enum AtomicFileWriter {
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
             defer { try? handle.close() }
             try handle.write(contentsOf: data)
-            // Flush to disk before the rename so a crash cannot leave an empty file under the final name.
             try handle.synchronize()
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
+            unlink(temporary)
             throw ResultsWriteError(path: path, reason: FileErrorReason.text(error))
         }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ResultsWriteError(path: path, reason: reason)
-        }
+        return temporary
     }
 }
