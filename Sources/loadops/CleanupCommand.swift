@@ -48,6 +48,9 @@ struct CleanupCommand: AsyncParsableCommand {
         let path = checklist ?? (postTest ? CleanupChecklist.postTestPath : CleanupChecklist.defaultPath)
         let confirm: (@Sendable (String) -> Bool)? = isatty(STDIN_FILENO) == 1 ? Self.askOnTerminal : nil
         let options = CleanupOptions(dryRun: dryRun, assumeYes: yes, allowProduction: allowProduction, confirm: confirm)
+        // Ctrl-C ends the checklist's commands too, not only loadops.
+        let trap = InterruptTrap(stop: nil)
+        defer { trap.remove() }
         let report: CleanupReport
         do {
             let loaded = try ConfigLoader.load(

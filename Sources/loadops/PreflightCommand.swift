@@ -35,6 +35,9 @@ struct PreflightCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let workingDirectory = FileManager.default.currentDirectoryPath
+        // Ctrl-C ends the checklist's commands too, not only loadops.
+        let trap = InterruptTrap(stop: nil)
+        defer { trap.remove() }
         let report: PreflightReport
         do {
             let loaded = try ConfigLoader.load(

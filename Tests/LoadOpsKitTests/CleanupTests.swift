@@ -327,6 +327,47 @@ struct CleanupSafetyTests {
 
 @Suite("loadops cleanup command", .serialized)
 struct CleanupCommandTests {
+    /// The step's command runs in a process group of its own, which a terminal's Ctrl-C does not
+    /// reach: loadops must end it as it exits, or it keeps running (here: 30 s of sleep).
+    @Test func ctrlCEndsTheStepCommandToo() async throws {
+        let project = try CleanupProject()
+        defer { project.remove() }
+        try FileManager.default.createDirectory(atPath: project.root + "/checklists", withIntermediateDirectories: true)
+        try "steps:\n  - kind: command\n    command: \"echo $$ > step.pid; exec sleep 30\"\n    timeout: 60s\n".write(
+            toFile: project.root + "/checklists/cleanup.yml", atomically: true, encoding: .utf8)
+        try "output: load_test_reports\n".write(toFile: project.root + "/loadops.yml", atomically: true, encoding: .utf8)
+
+        let cleanup = ChildProcess(TestSupport.binary, ["cleanup", "--yes"], directory: project.root)
+        try cleanup.start()
+        var stepPID: pid_t?
+        for _ in 0..<200 where stepPID == nil {
+            try await Task.sleep(for: .milliseconds(25))
+            stepPID = (try? String(contentsOfFile: project.root + "/step.pid", encoding: .utf8))
+                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let pid = try #require(stepPID, "the command step did not start")
+        try await Task.sleep(for: .milliseconds(100))  // the shell has exec'd sleep
+        cleanup.signal(SIGINT)
+        let outcome = await cleanup.wait(timeout: 10)
+        #expect(outcome.status == 130, "\(outcome)")
+
+        var running = true
+        for _ in 0..<100 where running {
+            running = Self.isRunning(pid)
+            if running { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        if running { kill(pid, SIGKILL) }  // it is ours: do not leave it behind whatever the test says
+        #expect(!running, "the step's command outlived loadops")
+    }
+
+    /// Alive and not a zombie waiting for whoever adopted it.
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
+    }
+
     @Test func noTerminalNeedsYesAndProductionNeedsTheFlag() async throws {
         let project = try CleanupProject()
         defer { project.remove() }

@@ -47,6 +47,34 @@ import Testing
         #expect(Int(sent) == after - before - 1)
     }
 
+    /// A step down (seed 001's step loads): the users who leave close their connections and send
+    /// nothing more, while the others go on; every request sent is one nginx counted.
+    @Test func usersWhoLeaveCloseTheirConnections() async throws {
+        let nginx = try NginxServer()
+        try await nginx.waitUntilReady()
+        let before = try nginx.requestCount()
+        let load = LoadSettings(model: .closed, users: 1, spawnRate: 1000,
+                                stages: [LoadStage(duration: 1.5, target: 40), LoadStage(duration: 2.5, target: 10)])
+        let generator = Task {
+            try await LoadGenerator.run(plan: plan(port: nginx.port, endpoints: [EndpointConfig(path: "/")], load: load),
+                                        stop: StopSignal())
+        }
+        try await Task.sleep(for: .milliseconds(1000))
+        let duringFirstStage = try nginx.activeConnections()
+        try await Task.sleep(for: .milliseconds(2000))
+        let duringSecondStage = try nginx.activeConnections()
+        let outcome = try await generator.value
+        let after = try nginx.requestCount()
+        await nginx.stop()
+
+        #expect(duringFirstStage == 40)
+        #expect(duringSecondStage == 10)
+        #expect(outcome.timeSeries.first { $0.elapsed > 2.5 && $0.elapsed < 3.5 }?.users == 10, "\(outcome.timeSeries.map(\.users))")
+        #expect(outcome.endpoints[0].requests > 1000 && outcome.endpoints[0].failures == 0)
+        // stub_status counts its own requests: four readings.
+        #expect(Int(outcome.endpoints[0].requests) == after - before - 3)
+    }
+
     @Test func httpsWithInsecureAgainstSelfSignedNginx() async throws {
         let nginx = try NginxServer(tls: true)
         try await nginx.waitUntilReady()

@@ -264,6 +264,15 @@ final class NginxServer: @unchecked Sendable {
         return numbers[2]
     }
 
+    /// Connections nginx holds open now (stub_status), not counting the one asking.
+    func activeConnections() throws -> Int {
+        let body = try TestSupport.httpGet(port: port, path: "/nginx_status")
+        guard let label = body.range(of: "Active connections:"),
+              let count = Int(body[label.upperBound...].drop(while: { $0 == " " }).prefix(while: \.isNumber))
+        else { throw TestFailure("unexpected stub_status answer: \(body)") }
+        return count - 1
+    }
+
     func stop() async {
         child.signal(SIGTERM)  // fast shutdown; SIGQUIT would wait for idle keep-alive connections
         await child.wait(timeout: 5)

@@ -27,6 +27,8 @@ enum ShellCommand {
 
         let started = ContinuousClock.now
         let pid = try spawn(command, outputPath: outputPath, workingDirectory: workingDirectory)
+        RunningCommandGroups.add(pid)
+        defer { RunningCommandGroups.remove(pid) }
         let status = try await waitForExit(pid, within: timeout)
         if status == nil {
             // Ask politely, then insist; the negative id addresses the whole process group.
