@@ -115,7 +115,8 @@ final class ChildProcess: @unchecked Sendable {
             } else if reaped < 0 {
                 // Foundation reaped it first.
                 if !process.isRunning {
-                    status = process.terminationStatus
+                    // The shell's convention either way: 128 + the signal that ended it.
+                    status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
                 } else if Date() > deadline.addingTimeInterval(5) {
                     status = -1
                 }
