@@ -387,6 +387,14 @@ def main():
                 if figure < 0.8 and not args.quick:
                     problems.append(f"{name}: loadops/wrk = {figure:.2f}, below 0.80")
             lines.append("")
+        if not args.quick:
+            # The memory and connection targets, checked on every run of the scenario.
+            lo = results.get((name, "loadops"), [])
+            rss_limit = {2000: 64, 10000: 160}.get(connections)
+            if rss_limit and lo and statistics.median([r["rss"] for r in lo]) > rss_limit:
+                problems.append(f"{name}: loadops peak RSS above {rss_limit} MB")
+            if connections >= 2000 and any(r.get("established") != connections for r in lo):
+                problems.append(f"{name}: not every connection was established: {[r.get('established') for r in lo]}")
         if rate:
             lo = results.get((name, "loadops"), [])
             wr = results.get((name, "wrk -t2"), [])
@@ -394,9 +402,12 @@ def main():
                 p50_gap = abs(statistics.median([r["p50"] for r in lo if r["p50"] is not None] or [0])
                               - statistics.median([r["p50"] for r in wr if r["p50"] is not None] or [0]))
                 cpu = statistics.median([r["cpu"] for r in lo])
-                lines.append(f"Open model: achieved {statistics.median([r['achieved'] for r in lo]):,.1f} requests/s "
+                achieved = statistics.median([r['achieved'] for r in lo])
+                lines.append(f"Open model: achieved {achieved:,.1f} requests/s "
                              f"against a target of {rate}; p50 differs from wrk's by {p50_gap:.3f} ms; "
                              f"loadops spent {cpu:.2f} CPU-seconds doing so ({cpu / seconds * 100:.1f}% of one core).")
+                if not args.quick and (abs(achieved - rate) > rate * 0.01 or p50_gap > 0.3):
+                    problems.append(f"{name}: achieved {achieved:.1f}/s (target within 1% of {rate}), p50 gap {p50_gap:.3f} ms (≤ 0.3)")
                 lines.append("")
     if not args.quick:
         # Memory must not grow with duration: no per-request samples, fixed-size histograms.

@@ -20,6 +20,13 @@ private struct CleanupProject {
         LoadOpsConfig(environment: environment, output: "load_test_reports", sourceDescription: "loadops.yml")
     }
 
+    /// `checklists/cleanup.yml` and a `loadops.yml` naming the results folder, for `loadops cleanup`.
+    func writeForCommand(checklist: String) throws {
+        try FileManager.default.createDirectory(atPath: root + "/checklists", withIntermediateDirectories: true)
+        try checklist.write(toFile: root + "/checklists/cleanup.yml", atomically: true, encoding: .utf8)
+        try "output: load_test_reports\n".write(toFile: root + "/loadops.yml", atomically: true, encoding: .utf8)
+    }
+
     func exists(_ relative: String) -> Bool {
         FileManager.default.fileExists(atPath: root + "/" + relative)
     }
@@ -332,10 +339,7 @@ struct CleanupCommandTests {
     @Test func ctrlCEndsTheStepCommandToo() async throws {
         let project = try CleanupProject()
         defer { project.remove() }
-        try FileManager.default.createDirectory(atPath: project.root + "/checklists", withIntermediateDirectories: true)
-        try "steps:\n  - kind: command\n    command: \"echo $$ > step.pid; exec sleep 30\"\n    timeout: 60s\n".write(
-            toFile: project.root + "/checklists/cleanup.yml", atomically: true, encoding: .utf8)
-        try "output: load_test_reports\n".write(toFile: project.root + "/loadops.yml", atomically: true, encoding: .utf8)
+        try project.writeForCommand(checklist: "steps:\n  - kind: command\n    command: \"echo $$ > step.pid; exec sleep 30\"\n    timeout: 60s\n")
 
         let cleanup = ChildProcess(TestSupport.binary, ["cleanup", "--yes"], directory: project.root)
         try cleanup.start()
@@ -371,10 +375,7 @@ struct CleanupCommandTests {
     @Test func noTerminalNeedsYesAndProductionNeedsTheFlag() async throws {
         let project = try CleanupProject()
         defer { project.remove() }
-        try FileManager.default.createDirectory(atPath: project.root + "/checklists", withIntermediateDirectories: true)
-        try "steps:\n  - kind: remove\n    paths: [\"*.csv\"]\n".write(
-            toFile: project.root + "/checklists/cleanup.yml", atomically: true, encoding: .utf8)
-        try "output: load_test_reports\n".write(toFile: project.root + "/loadops.yml", atomically: true, encoding: .utf8)
+        try project.writeForCommand(checklist: "steps:\n  - kind: remove\n    paths: [\"*.csv\"]\n")
 
         let dry = try await ChildProcess.run(TestSupport.binary, ["cleanup", "--dry-run"], directory: project.root)
         #expect(dry.status == 0, "\(dry.stderr)")
