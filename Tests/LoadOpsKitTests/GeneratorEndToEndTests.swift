@@ -51,20 +51,27 @@ import Testing
     /// nothing more, while the others go on; every request sent is one nginx counted.
     @Test func usersWhoLeaveCloseTheirConnections() async throws {
         let nginx = try NginxServer()
-        try await nginx.waitUntilReady()
-        let before = try nginx.requestCount()
         let load = LoadSettings(model: .closed, users: 1, spawnRate: 1000,
                                 stages: [LoadStage(duration: 1.5, target: 40), LoadStage(duration: 2.5, target: 10)])
-        let generator = Task {
-            try await LoadGenerator.run(plan: plan(port: nginx.port, endpoints: [EndpointConfig(path: "/")], load: load),
-                                        stop: StopSignal())
+        let before: Int, after: Int, duringFirstStage: Int, duringSecondStage: Int
+        let outcome: GeneratorOutcome
+        do {
+            try await nginx.waitUntilReady()
+            before = try nginx.requestCount()
+            let generator = Task {
+                try await LoadGenerator.run(plan: plan(port: nginx.port, endpoints: [EndpointConfig(path: "/")], load: load),
+                                            stop: StopSignal())
+            }
+            try await Task.sleep(for: .milliseconds(1000))
+            duringFirstStage = try nginx.activeConnections()
+            try await Task.sleep(for: .milliseconds(2000))
+            duringSecondStage = try nginx.activeConnections()
+            outcome = try await generator.value
+            after = try nginx.requestCount()
+        } catch {
+            await nginx.stop()  // a failing test must not leave its nginx behind
+            throw error
         }
-        try await Task.sleep(for: .milliseconds(1000))
-        let duringFirstStage = try nginx.activeConnections()
-        try await Task.sleep(for: .milliseconds(2000))
-        let duringSecondStage = try nginx.activeConnections()
-        let outcome = try await generator.value
-        let after = try nginx.requestCount()
         await nginx.stop()
 
         #expect(duringFirstStage == 40)
