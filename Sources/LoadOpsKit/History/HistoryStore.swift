@@ -42,44 +42,35 @@ public final class HistoryStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "loadops history"
-        let pool = try openPool(path: path, configuration: configuration)
-        try migrate(pool, path: path)
+        // Two processes creating a new file at once: the one that loses the race to switch it to WAL
+        // is told "database is locked" at once, without the busy timeout; a moment later it opens.
+        let pool = try retrying(attempts: 10, pause: 0.02, path: path, operation: "open the history database",
+                                when: { ($0 as? DatabaseError).map { [.SQLITE_BUSY, .SQLITE_LOCKED].contains($0.resultCode) } ?? false }) {
+            try DatabasePool(path: path, configuration: configuration)
+        }
+        // GRDB reads the list of applied migrations before the migration's own transaction, so two
+        // processes opening a new file at the same moment can both try to create the tables; the
+        // second one's transaction fails and rolls back, and trying again finds the work done.
+        try retrying(attempts: 3, pause: 0.05, path: path, operation: "prepare the history tables") {
+            try HistorySchema.migrator.migrate(pool)
+        }
         return HistoryStore(path: path, pool: pool)
     }
 
-    /// Two processes creating a new file at once: the one that loses the race to switch it to WAL
-    /// is told "database is locked" at once, without the busy timeout; a moment later it opens.
-    private static func openPool(path: String, configuration: Configuration) throws(HistoryError) -> DatabasePool {
+    /// Runs `body` again, after a pause growing by `pause` seconds a time, while it fails with an
+    /// error `isRace` accepts (another process's work under way), at most `attempts` times in all.
+    private static func retrying<T>(attempts: Int, pause: Double, path: String, operation: String,
+                                    when isRace: (Error) -> Bool = { _ in true },
+                                    _ body: () throws -> T) throws(HistoryError) -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try DatabasePool(path: path, configuration: configuration)
-            } catch let error as DatabaseError where attempt < 10
-                && (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) {
-                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
+                return try body()
+            } catch where attempt < attempts && isRace(error) {
+                Thread.sleep(forTimeInterval: pause * Double(attempt))
             } catch {
-                throw translate(error, path: path, operation: "open the history database")
-            }
-        }
-    }
-
-    /// Applies the migrations this file lacks.
-    ///
-    /// GRDB reads the list of applied migrations before the migration's own transaction, so two
-    /// processes opening a new file at the same moment can both try to create the tables; the
-    /// second one's transaction fails and rolls back, and trying again finds the work done.
-    private static func migrate(_ pool: DatabasePool, path: String) throws(HistoryError) {
-        let migrator = HistorySchema.migrator
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                try migrator.migrate(pool)
-                return
-            } catch {
-                if attempt >= 3 { throw translate(error, path: path, operation: "prepare the history tables") }
-                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+                throw translate(error, path: path, operation: operation)
             }
         }
     }

@@ -234,9 +234,7 @@ extension ResultsDocument {
         copy.host = Redaction.redactURL(host)
         copy.config.host = Redaction.redactURL(config.host)
         for index in copy.config.endpoints.indices {
-            copy.config.endpoints[index].headers = config.endpoints[index].headers.map { header in
-                Redaction.isSensitiveHeader(header.name) ? Header(name: header.name, value: Redaction.mask) : header
-            }
+            copy.config.endpoints[index].headers = config.endpoints[index].headers.map { Header.masked(name: $0.name, value: $0.value) }
         }
         return copy
     }
@@ -371,26 +369,27 @@ extension ResultsDocument.EffectiveConfig {
 }
 
 extension ResultsDocument.EndpointSettings {
-    static let redactedValue = "[redacted]"
-
     init(_ endpoint: EndpointConfig) {
         self.init(
             name: endpoint.name,
             method: endpoint.method,
             path: endpoint.path,
-            headers: endpoint.headers.map { name, value in
-                ResultsDocument.Header(name: name, value: Self.isSensitive(header: name) ? Self.redactedValue : value)
-            },
+            headers: endpoint.headers.map { name, value in ResultsDocument.Header.masked(name: name, value: value) },
             hasBody: endpoint.body != nil,
             weight: endpoint.weight,
             rate: endpoint.rate,
             expectedStatus: endpoint.expectedStatus
         )
     }
+}
 
-    /// Headers that usually carry credentials; their values never reach a report.
-    static func isSensitive(header name: String) -> Bool {
-        Redaction.isSensitiveHeader(name)
+extension ResultsDocument.Header {
+    static let redactedValue = "[redacted]"
+
+    /// The header as a results document keeps it: the value of one that usually carries
+    /// credentials never reaches a report or the history.
+    static func masked(name: String, value: String) -> ResultsDocument.Header {
+        ResultsDocument.Header(name: name, value: Redaction.isSensitiveHeader(name) ? redactedValue : value)
     }
 }
 
