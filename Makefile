@@ -5,7 +5,7 @@ APT_PACKAGES = nginx postgresql redis-server
 BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
 PIP_PACKAGES = locust
 
-.PHONY: build release demo test bench bench-smoke deps deps-apt deps-bench deps-pip clean
+.PHONY: build release install install-binary demo test bench bench-smoke deps deps-apt deps-bench deps-pip clean
 
 deps: deps-apt deps-pip
 
@@ -30,6 +30,16 @@ build:
 
 release:
 	$(SWIFT) build -c release
+
+# The release build as $(PREFIX)/bin/loadops (default /usr/local/bin/loadops): cron's PATH is short,
+# so cron lines name it in full.
+PREFIX ?= /usr/local
+install: release
+	@$(MAKE) --no-print-directory install-binary BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)"
+
+install-binary:
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$(BIN_DIR)/loadops" "$(DESTDIR)$(PREFIX)/bin/loadops"
 
 # The built-in target on loopback plus the whole pipeline, results in load_test_reports/.
 demo: release

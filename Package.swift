@@ -4,10 +4,10 @@ import PackageDescription
 let package = Package(
     name: "loadops",
     platforms: [.macOS(.v13)],
+    // Only the command is offered: LoadOpsKit is built with an unsafe flag (below), which SwiftPM
+    // refuses in any package that depends on this one, so it is not a library product.
     products: [
         .executable(name: "loadops", targets: ["loadops"]),
-        .library(name: "LoadOpsKit", targets: ["LoadOpsKit"]),
-        .library(name: "LoadTarget", targets: ["LoadTarget"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +32,7 @@ let package = Package(
         .target(
             name: "LoadOpsKit",
             dependencies: [
+                "DurationSyntax",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -48,9 +49,12 @@ let package = Package(
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
             ]
         ),
+        // The one duration parser, shared by LoadOpsKit and the built-in target.
+        .target(name: "DurationSyntax"),
         .target(
             name: "LoadTarget",
             dependencies: [
+                "DurationSyntax",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,6 +68,8 @@ let package = Package(
                 "LoadTarget",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // A TLS test server that closes without close_notify, with certificates made by openssl.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
     ]

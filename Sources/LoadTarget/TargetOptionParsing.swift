@@ -1,3 +1,5 @@
+import DurationSyntax
+
 /// A behaviour option that could not be read or does not make sense.
 public struct TargetOptionError: Error, CustomStringConvertible, Equatable {
     /// The option name without dashes, e.g. `latency`.
@@ -18,13 +20,14 @@ public struct TargetOptionError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-// The small text syntax used by `loadops target` flags. Parsed here rather than
-// in LoadOpsKit so the target stays a standalone module.
+// The small text syntax used by `loadops target` flags. Parsed here rather than in LoadOpsKit so
+// the target stays a standalone module; durations are read by the one duration parser every
+// loadops command uses (DurationSyntax), so `1m` and `1h30m` mean the same everywhere.
 
 extension TargetLatency {
-    /// Reads `20ms`, `1.5s`, `10ms-50ms` (uniform), `normal:50ms,10ms` (mean, stddev), or `0` / `none`.
+    /// Reads `20ms`, `1.5s`, `1m`, `10ms-50ms` (uniform), `normal:50ms,10ms` (mean, stddev), or `0` / `none`.
     public static func parse(_ text: String) throws(TargetOptionError) -> TargetLatency {
-        let expected = "a delay such as 20ms, a uniform range such as 10ms-50ms, or normal:MEAN,STDDEV such as normal:50ms,10ms"
+        let expected = "a delay such as 20ms or 1m, a uniform range such as 10ms-50ms, or normal:MEAN,STDDEV such as normal:50ms,10ms"
         let trimmed = text.trimmedForOption
         let failure = TargetOptionError(option: "latency", value: text, expected: expected)
         if trimmed == "none" || trimmed == "0" {
@@ -58,10 +61,10 @@ extension TargetLatency {
     }
 }
 
-/// Reads a duration option such as `5s`, `250ms` or `1.5s`.
+/// Reads a duration option such as `5s`, `250ms`, `1.5s` or `1m`.
 public func parseTargetDuration(_ text: String, option: String) throws(TargetOptionError) -> Duration {
-    guard let duration = Duration.parseTarget(text.trimmedForOption), duration >= .zero else {
-        throw TargetOptionError(option: option, value: text, expected: "a duration with a unit, such as 5s, 250ms or 1.5s")
+    guard let duration = Duration.parseTarget(text.trimmedForOption) else {
+        throw TargetOptionError(option: option, value: text, expected: "a duration such as 5s, 250ms, 1.5s or 1m, at most \(Duration.targetLimitText)")
     }
     return duration
 }
@@ -91,24 +94,16 @@ public func parseTargetRateLimit(_ text: String) throws(TargetOptionError) -> In
 }
 
 extension Duration {
-    /// `<number><unit>` with unit `us`, `ms` or `s`; a bare `0` is zero. Nil when unreadable.
+    /// What `DurationParser` reads (`250us`, `20ms`, `1.5s`, `1m`, `1h30m`, or seconds), as a
+    /// `Duration`. Nil when unreadable, or longer than a day: a delay past that is a typo, and
+    /// nanoseconds past 1e15 would not fit the target's timers.
     static func parseTarget(_ text: String) -> Duration? {
-        if text == "0" {
-            return .zero
-        }
-        let units: [(suffix: String, nanoseconds: Double)] = [("us", 1e3), ("ms", 1e6), ("s", 1e9)]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            let number = text.dropLast(unit.suffix.count)
-            // Double() also reads "inf", "nan" and hex; only plain decimals are durations.
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-                let value = Double(number), value.isFinite
-            else { return nil }
-            let nanoseconds = value * unit.nanoseconds
-            guard nanoseconds < 1e15 else { return nil }
-            return .nanoseconds(Int64(nanoseconds.rounded()))
-        }
-        return nil
+        guard let seconds = try? DurationParser.seconds(from: text), seconds <= targetLimitSeconds else { return nil }
+        return .nanoseconds(Int64((seconds * 1e9).rounded()))
     }
+
+    static let targetLimitSeconds: Double = 86_400
+    static let targetLimitText = "1 day (24h)"
 
     var targetNanoseconds: Int64 {
         let parts = components

@@ -1,7 +1,7 @@
 import NIOHTTP1
 
-/// The paths the target knows. The API routes follow the check-in API load profile
-/// (seed 001): sessions, patient check-in and pre check-in, each addressed by a UUID.
+/// The paths the target knows. The API routes follow the check-in API's load profile:
+/// sessions, patient check-in and pre check-in, each addressed by a UUID.
 enum TargetRoute: Int, CaseIterable {
     case health
     case stats

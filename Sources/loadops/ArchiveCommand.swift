@@ -28,7 +28,9 @@ struct ArchiveCreateCommand: ParsableCommand {
             Copies the regular *.html, *.csv, *.json, *.md files and load_test.log of the results \
             folder (not subfolders) into a folder named after the run's start time in UTC (from \
             results.json; the newest file's time without one), with a MANIFEST giving each file's \
-            size and SHA-256. The archive is written into a hidden staging folder and renamed into \
+            SHA-256 as sha256sum writes it (`sha256sum -c MANIFEST` checks it) and its size on a \
+            comment line. Files are opened without following symbolic links, and a file swapped \
+            after it was chosen is refused. The archive is written into a hidden staging folder and renamed into \
             place, so it is whole or absent; a lock makes a second archive wait (or fail with \
             --no-wait); results already archived are a no-op. Retention: an archive is kept when \
             --keep-days or --keep-last keeps it; the one just made is always kept, and only folders \
@@ -87,22 +89,25 @@ struct ArchiveCreateCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
+        // `output:` and the flags may say `~/…`, as `loadops run` allows: the same resolver reads them all.
         let outputFolder: String
         if let output {
-            outputFolder = output
+            outputFolder = UserPath.expandingHome(output)
         } else {
             do {
-                outputFolder = try ConfigLoader.load(
+                outputFolder = UserPath.expandingHome(try ConfigLoader.load(
                     path: config, environment: environment, overrides: ConfigOverrides(),
-                    workingDirectory: FileManager.default.currentDirectoryPath).output
+                    workingDirectory: FileManager.default.currentDirectoryPath).output)
             } catch {
                 archiveError("\(error)")
                 throw ExitCode(ExitStatus.badInput.rawValue)
             }
         }
+        let archiveRoot = UserPath.expandingHome(dest)
+        let databasePath = UserPath.expandingHome(db)
         let pauseMilliseconds = environment[Self.pauseVariable].flatMap { Double($0) } ?? 0
         let options = ArchiveOptions(
-            outputFolder: outputFolder, archiveRoot: dest, keepDays: keepDays, keepLast: keepLast, dryRun: dryRun,
+            outputFolder: outputFolder, archiveRoot: archiveRoot, keepDays: keepDays, keepLast: keepLast, dryRun: dryRun,
             compress: compress, waitForLock: !noWait, lockTimeout: Self.lockTimeoutSeconds,
             pauseBeforePublishing: max(pauseMilliseconds, 0) / 1000)
 
@@ -116,7 +121,7 @@ struct ArchiveCreateCommand: ParsableCommand {
         for warning in result.warnings { archiveError("warning: \(warning)") }
         if !quiet || dryRun { report(result, outputFolder: outputFolder) }
         do {
-            if let runID = try ArchiveHistoryLink.record(result, databasePath: db), !quiet {
+            if let runID = try ArchiveHistoryLink.record(result, databasePath: databasePath), !quiet {
                 print("Recorded against run \(runID) in \(db)")
             }
         } catch {
@@ -179,7 +184,7 @@ struct ArchiveVerifyCommand: ParsableCommand {
     func run() throws {
         let verification: ArchiveVerification
         do {
-            verification = try ArchiveInspection.verify(root: dest, name: name)
+            verification = try ArchiveInspection.verify(root: UserPath.expandingHome(dest), name: name)
         } catch {
             archiveError(error.description)
             throw ExitCode(error.exitStatus.rawValue)

@@ -24,7 +24,7 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The baseline's name.", valueName: "name"))
         var name: String = BaselineStore.defaultName
 
-        @Flag(help: "Replace an existing baseline of that name.")
+        @Flag(help: "Replace an existing baseline of that name; promote an interrupted or aborted run.")
         var force = false
 
         @Option(help: ArgumentHelp("The baselines folder.", valueName: "path"))

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LoadOpsKit
 
-/// `loadops cleanup`: the guide's "Resource Cleanup" (checklists/cleanup.yml) and, with
+/// `loadops cleanup`: the operations guide's "Resource Cleanup" (checklists/cleanup.yml) and, with
 /// `--post-test`, its "Data Cleanup" (checklists/post-test.yml).
 struct CleanupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +11,8 @@ struct CleanupCommand: AsyncParsableCommand {
         discussion: """
             Runs the steps of checklists/cleanup.yml, or checklists/post-test.yml with --post-test, \
             in order: sql (one transaction where PostgreSQL allows; VACUUM on its own), redis-flush, \
-            remove (globs inside the configuration's output folder only), command. Stops at the first \
+            remove (globs inside the configuration's output folder only; results no archive holds \
+            yet are archived first, or kept with `unarchived: refuse`), command. Stops at the first \
             failed step and says which ran. Steps that change data are confirmed on a terminal and \
             need --yes elsewhere. A configuration with `environment: production` is refused unless \
             --allow-production is given.

@@ -8,7 +8,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Start the built-in target on loopback and run a short load test against it.",
         discussion: """
-            Runs seed 001's check-in load profile (per-endpoint requests per minute, open model) \
+            Runs the check-in API's load profile (per-endpoint requests per minute, open model) \
             through the whole pipeline against `loadops target`, started in this process on a \
             free loopback port, and prints where the results are. Nothing leaves this machine.
             """
@@ -38,12 +38,13 @@ struct DemoCommand: AsyncParsableCommand {
                 workingDirectory: FileManager.default.currentDirectoryPath)
             exitStatus = report.exitStatus
         } catch {
-            console.error(String(describing: error))
+            console.error(error)
             exitStatus = CommandErrors.exitStatus(for: error)
         }
         let counts = server.counts()
         try await server.stop()
         console.line("built-in target served \(counts.total) requests")
+        console.closeLog()
         if exitStatus != .success { throw ExitCode(exitStatus.rawValue) }
     }
 }

@@ -5,7 +5,10 @@ import LoadOpsKit
 /// `--db`, shared by the commands that read or write the run history.
 struct HistoryDatabaseOption: ParsableArguments {
     @Option(name: .customLong("db"), help: ArgumentHelp("The history database.", valueName: "path"))
-    var path: String = HistoryDefaults.databasePath
+    var given: String = HistoryDefaults.databasePath
+
+    /// `--db` with `~` expanded (a relative path stays relative to the working folder).
+    var path: String { UserPath.expandingHome(given) }
 }
 
 /// `loadops history`: the runs recorded in the history database, one run in detail, or a metric's trend.
@@ -71,7 +74,13 @@ struct HistoryCommand: ParsableCommand {
     struct Trend: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "trend",
-            abstract: "Show a metric across the last runs, as a table and a sparkline.")
+            abstract: "Show a metric across the last runs, as a table and a sparkline.",
+            discussion: """
+                Only runs of one configuration are shown: the same fingerprint (`history show` prints it) \
+                of everything in results.json's `config` but the output folder and the config file's path. \
+                By default the configuration of the latest run, on --host and in --environment when given; \
+                --config-of picks another run's configuration; --all-configurations shows every run.
+                """)
 
         @Option(help: ArgumentHelp(
             "One of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "metric"))
@@ -83,6 +92,20 @@ struct HistoryCommand: ParsableCommand {
         @Option(help: ArgumentHelp("How many runs to show.", valueName: "n"))
         var last: Int = 20
 
+        @Option(help: ArgumentHelp("Only runs against this host: a base URL, or host[:port] for any scheme.", valueName: "host"))
+        var host: String?
+
+        @Option(help: ArgumentHelp("Only runs in this environment.", valueName: "name"))
+        var environment: String?
+
+        @Option(help: ArgumentHelp(
+            "Only runs with the configuration of this run (an id, `latest` or `previous`); default: the latest run in scope.",
+            valueName: "run"))
+        var configOf: String?
+
+        @Flag(help: "Show runs of every configuration, not only one.")
+        var allConfigurations = false
+
         @OptionGroup var database: HistoryDatabaseOption
 
         func validate() throws {
@@ -90,14 +113,24 @@ struct HistoryCommand: ParsableCommand {
                 throw ValidationError("--metric must be one of \(TrendMetric.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(metric)\"")
             }
             guard last > 0 else { throw ValidationError("--last must be a positive number of runs, found \(last)") }
+            if configOf != nil && allConfigurations {
+                throw ValidationError("--config-of and --all-configurations contradict each other: use one of them")
+            }
+            for (option, value) in [("--host", host), ("--environment", environment), ("--config-of", configOf)] {
+                if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
+                    throw ValidationError("\(option) needs a value, found an empty one")
+                }
+            }
         }
 
         func run() throws {
             let metric = TrendMetric(rawValue: metric) ?? .p95
             try reportingErrors {
                 let store = try HistoryStore.open(path: database.path, createIfMissing: false)
-                let points = try store.trend(metric: metric, endpoint: endpoint, last: last)
-                print(HistoryReport.trend(points, metric: metric, endpoint: endpoint), terminator: "")
+                var scope = TrendScope(host: host, environment: environment, configuration: allConfigurations ? .all : .latest)
+                if let configOf { scope.configuration = .ofRun(try HistoryCommand.runID(configOf, store: store)) }
+                let trend = try store.trend(metric: metric, endpoint: endpoint, last: last, scope: scope)
+                print(HistoryReport.trend(trend, metric: metric, endpoint: endpoint), terminator: "")
             }
         }
     }
@@ -133,7 +166,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as ExitCode {
         throw error
     } catch {
-        LoadOptions.writeToStandardError("error: \(error)")
+        LoadOptions.writeToStandardError(CommandErrors.line(for: error))
         throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
     }
 }

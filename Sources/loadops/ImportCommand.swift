@@ -12,7 +12,9 @@ struct ImportCommand: ParsableCommand {
             results/run1_stats.csv, and results/run1_stats_history.csv when it exists. Locust's \
             percentiles are its rounded response-time buckets (2 significant figures above 100 ms), \
             so comparisons against them are approximate. Every file is checked before anything is \
-            recorded: a bad file records nothing and exits with 2.
+            recorded: a bad file records nothing and exits with 2. A document already in the \
+            history (the same file imported before, or the results.json of a run `loadops run` \
+            recorded) is not recorded again: `already recorded as run N`, exit 0.
             """)
 
     @Argument(help: ArgumentHelp("results.json files, baselines, or Locust --csv prefixes.", valueName: "file-or-prefix"))
@@ -39,8 +41,12 @@ struct ImportCommand: ParsableCommand {
             let store = try HistoryStore.open(path: database.path)
             var notedRounding = false
             for entry in documents {
-                let id = try store.record(imported: entry.document, source: entry.source)
-                print("imported \(entry.label) as run \(id)")
+                let recorded = try store.recordUnlessPresent(imported: entry.document, source: entry.source)
+                if recorded.alreadyRecorded {
+                    print("\(entry.label): already recorded as run \(recorded.runID); nothing to do")
+                    continue
+                }
+                print("imported \(entry.label) as run \(recorded.runID)")
                 if entry.source == RunSource.importedLocustCSV && !notedRounding {
                     print("note: " + LocustCSVImporter.roundingNote)
                     notedRounding = true
@@ -50,8 +56,9 @@ struct ImportCommand: ParsableCommand {
     }
 
     /// A `.json` file is a results document; otherwise a Locust prefix (or its `_stats.csv` file).
-    private func read(_ source: String) throws -> (label: String, document: ResultsDocument, source: String) {
+    private func read(_ given: String) throws -> (label: String, document: ResultsDocument, source: String) {
         let manager = FileManager.default
+        let source = UserPath.expandingHome(given)
         var prefix: String?
         if source.hasSuffix("_stats.csv") {
             prefix = String(source.dropLast("_stats.csv".count))

@@ -17,7 +17,7 @@ struct InitCommand: ParsableCommand {
         do {
             created = try ProjectInitializer.initialize(in: folder)
         } catch let error as ProjectInitializerError {
-            LoadOptions.writeToStandardError("error: \(error)")
+            LoadOptions.writeToStandardError(CommandErrors.line(for: error))
             throw ExitCode(2)
         }
         for path in created {

@@ -19,7 +19,7 @@ struct LoadOps: AsyncParsableCommand {
         subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self, ArchiveCommand.self, HistoryCommand.self, ImportCommand.self, CompareCommand.self, BaselineCommand.self, SummaryCommand.self, PreflightCommand.self, CleanupCommand.self]
     )
 
-    /// ArgumentParser's own entry point, except that a bad flag exits with 2 (DESIGN.md), not 64.
+    /// ArgumentParser's own entry point, except that a bad flag exits with 2 (bad usage, as every other bad input), not 64.
     static func main() async {
         do {
             var command = try parseAsRoot()

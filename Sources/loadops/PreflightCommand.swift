@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LoadOpsKit
 
-/// `loadops preflight`: the guide's pre-test verification script, driven by `checklists/preflight.yml`.
+/// `loadops preflight`: the operations guide's pre-test verification script, driven by `checklists/preflight.yml`.
 struct PreflightCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preflight",

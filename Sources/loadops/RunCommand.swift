@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Change beyond which a metric is flagged against the baseline (default 5%).", valueName: "percent"))
     var tolerance: String?
 
+    @Option(help: ArgumentHelp("Also write JUnit XML here: one test case per threshold and per compared figure.", valueName: "file"))
+    var junit: String?
+
     @Flag(help: "Run checklists/preflight.yml first; no load is sent when a check fails.")
     var preflight = false
 
@@ -55,6 +58,8 @@ struct RunCommand: AsyncParsableCommand {
         let trap = InterruptTrap(stop: stop)
         defer { trap.remove() }
         let console = RunConsole(quiet: quiet)
+        // After the error below is printed, so the log keeps it too.
+        defer { console.closeLog() }
         do {
             var tolerancePolicy = ComparisonTolerance()
             if let tolerance {
@@ -73,6 +78,7 @@ struct RunCommand: AsyncParsableCommand {
             request.preflight = preflight
             request.cleanup = cleanup
             request.postTest = postTest
+            request.junitPath = junit.map { UserPath.resolve($0, relativeTo: FileManager.default.currentDirectoryPath) }
             request.cleanupOptions = CleanupOptions(
                 assumeYes: yes, allowProduction: allowProduction,
                 confirm: isatty(STDIN_FILENO) == 1 ? CleanupCommand.askOnTerminal : nil)
@@ -81,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            console.error(String(describing: error))
+            console.error(error)
             throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
         }
     }

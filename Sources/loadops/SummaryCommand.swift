@@ -35,29 +35,26 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let directory = FileManager.default.currentDirectoryPath
-            let resultsPath = (output as NSString).appendingPathComponent(ResultsWriter.resultsFileName)
-            let document = try ResultsDocument.load(from: resultsPath)
-            let thresholds = try ThresholdSet.parse(document.config.thresholds).evaluate(document)
-
-            var comparison: ComparisonReport?
-            let baselineSpec = baseline ?? (FileManager.default.fileExists(atPath: BaselineStore.defaultPath) ? BaselineStore.defaultPath : nil)
-            if let baselineSpec {
-                let tolerancePercent = try ComparisonTolerance.parsePercent(tolerance)
-                let reference = try ResultsLocator.resolve(baselineSpec, databasePath: database.path, workingDirectory: directory)
-                comparison = BaselineComparison.compare(current: document, baseline: reference.document,
-                                                        tolerance: ComparisonTolerance(percent: tolerancePercent),
-                                                        currentLabel: resultsPath, baselineLabel: reference.label)
+            let tolerancePercent = try ComparisonTolerance.parsePercent(tolerance)
+            let assessment = try RunAssessment.ofSavedResults(
+                in: output, baseline: baseline, tolerance: ComparisonTolerance(percent: tolerancePercent),
+                databasePath: database.path, workingDirectory: directory)
+            let paths = try ReportWriters.write(ReportWriters.list(junitPath: junit), assessment,
+                                                to: UserPath.resolve(output, relativeTo: directory))
+            if !assessment.thresholds.isEmpty {
+                print("Thresholds")
+                for outcome in assessment.thresholds {
+                    print("  \(outcome.verdict)  \(outcome.scope): \(outcome.expression) (observed \(outcome.observed))")
+                }
             }
-
-            let path = try RunSummaryMarkdown.writeSummary(document: document, thresholds: thresholds,
-                                                           comparison: comparison, to: output)
-            if let junit {
-                try JUnitReport.write(document: document, thresholds: thresholds, comparison: comparison, to: junit)
+            if let comparison = assessment.comparison {
+                print(ComparisonRenderer.verdict(comparison) + " (against \(comparison.baselineLabel))")
             }
-            let evaluation = RunEvaluation(thresholds: thresholds, comparison: comparison)
-            for line in evaluation.consoleLines() { print(line) }
-            print("Summary: \(path)" + (junit.map { ", JUnit: \($0)" } ?? ""))
-            if !evaluation.passed && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+            for warning in assessment.warnings where warning.hasPrefix("baseline not compared") { print("warning: \(warning)") }
+            print("Written: " + paths.joined(separator: ", "))
+            let verdict = assessment.verdict
+            print("Pass/Fail: " + verdict.headline)
+            if !verdict.passed && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
         }
     }
 }

@@ -18,8 +18,7 @@ import Glibc
 
     private func archive(_ arguments: [String], in folder: String, environment: [String: String] = [:]) async throws
         -> (status: Int32, stdout: String, stderr: String) {
-        try await ChildProcess.run(TestSupport.binary, ["archive"] + arguments, directory: folder,
-                                   environment: ArchiveFixture.environment(environment), timeout: 60)
+        try await ArchiveFixture.loadops(["archive"] + arguments, in: folder, environment: environment)
     }
 
     @Test func twoArchivesStartedAtOnceMakeExactlyOne() async throws {

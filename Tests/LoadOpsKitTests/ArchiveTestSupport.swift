@@ -91,6 +91,12 @@ enum ArchiveFixture {
         return environment
     }
 
+    /// Runs the built `loadops` with `arguments` in `folder`, in `environment(extra)`.
+    static func loadops(_ arguments: [String], in folder: String, environment extra: [String: String] = [:]) async throws
+        -> (status: Int32, stdout: String, stderr: String) {
+        try await ChildProcess.run(TestSupport.binary, arguments, directory: folder, environment: environment(extra), timeout: 60)
+    }
+
     /// Polls `condition` every 20 ms for up to `timeout` seconds.
     static func waitUntil(timeout: Double, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

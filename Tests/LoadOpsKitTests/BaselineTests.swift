@@ -21,6 +21,7 @@ import Testing
 
     @Test func promotedFileIsAcceptedByCompareAndIsNotOverwrittenWithoutForce() async throws {
         let directory = try project()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let promote = try await loadops(["baseline", "promote", "load_test_reports/results.json"], in: directory)
         #expect(promote.status == 0, "stderr: \(promote.stderr)")
         #expect(promote.stdout.contains("baselines/baseline.json"))
@@ -55,6 +56,7 @@ import Testing
 
     @Test func aRegressionExitsOneUnlessNoFailAndFormatsAreSelectable() async throws {
         let directory = try project(p95: 200)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(try await loadops(["baseline", "promote", "load_test_reports/results.json"], in: directory).status == 0)
         let slower = ComparisonFixtures.document([
             ComparisonFixtures.endpoint("GET", "/sessions/{uuid}", p95: 300),
@@ -80,6 +82,7 @@ import Testing
 
     @Test func malformedOrSchemaViolatingBaselinesExitTwoNamingTheField() async throws {
         let directory = try project()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let good = try String(contentsOfFile: "\(directory)/load_test_reports/results.json", encoding: .utf8)
         var object = try #require(try JSONSerialization.jsonObject(with: Data(good.utf8)) as? [String: Any])
         var endpoints = try #require(object["endpoints"] as? [[String: Any]])
@@ -114,6 +117,7 @@ import Testing
 
     @Test func summaryWritesTheMarkdownAndJUnitAndExitsOneOnFail() async throws {
         let directory = try project(p95: 200)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await loadops(["summary", "--junit", "reports/junit.xml"], in: directory)
         #expect(first.status == 0, "stdout: \(first.stdout) stderr: \(first.stderr)")
         #expect(first.stdout.contains("PASS  aggregate: p95 < 1s (observed 200ms)"))
@@ -143,6 +147,7 @@ import Testing
     @Test func recordedRunsAreComparedWithPreviousAndPromoted() async throws {
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         let directory = try TestSupport.temporaryDirectory("loadops-baseline")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = """
             host: http://127.0.0.1:\(server.port)
             load:

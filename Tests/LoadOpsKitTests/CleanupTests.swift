@@ -45,9 +45,9 @@ private struct CleanupProject {
     }
 }
 
-/// The guide's tables: users, and generation tasks created by them; two load-test users and
+/// The operations guide's tables: users, and generation tasks created by them; two load-test users and
 /// one real one, each with tasks.
-private func seedDatabase(_ server: PostgresTestServer) async throws {
+private func populateDatabase(_ server: PostgresTestServer) async throws {
     try await server.psql(
         """
         CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
@@ -73,7 +73,7 @@ struct CleanupServiceTests {
         let project = try CleanupProject()
         defer { project.remove() }
         try await PostgresTestServer.with { database in
-            try await seedDatabase(database)
+            try await populateDatabase(database)
             try await RedisTestServer.with { redis in
                 try await redis.cli(["SET", "session:1", "a"], database: 1)
                 try await redis.cli(["SET", "session:2", "b"], database: 1)
@@ -103,7 +103,8 @@ struct CleanupServiceTests {
                 #expect(project.exists("load_test_reports"))
                 #expect(try FileManager.default.contentsOfDirectory(atPath: project.output).isEmpty)
                 #expect(report.steps.map(\.summary) == [
-                    "TRUNCATE TABLE (TRUNCATE TABLE generation_tasks CASCADE) on postgres://devstack@127.0.0.1:\(database.port)/devstack",
+                    // The statement once, as written: not `TRUNCATE TABLE (TRUNCATE TABLE generation_tasks CASCADE)`.
+                    "TRUNCATE TABLE generation_tasks CASCADE on postgres://devstack@127.0.0.1:\(database.port)/devstack",
                     "flushed 2 keys from database 1 on \(redis.url)",
                     "removed 4 entries from load_test_reports",
                 ])
@@ -116,7 +117,7 @@ struct CleanupServiceTests {
         let project = try CleanupProject()
         defer { project.remove() }
         try await PostgresTestServer.with { database in
-            try await seedDatabase(database)
+            try await populateDatabase(database)
             let report = try await project.run(
                 """
                 - name: Remove test data from database
@@ -132,10 +133,10 @@ struct CleanupServiceTests {
                     "SELECT count(*) FROM generation_tasks t JOIN users u ON u.id = t.created_by WHERE u.email = 'alice@example.com'") == 3)
             let details = report.steps[0].details
             #expect(details.count == 3)
-            #expect(details[0].hasPrefix("DELETE: 6 rows ("))
-            #expect(details[0].hasSuffix("(committed)"))
-            #expect(details[1].hasPrefix("DELETE: 2 rows ("))
-            #expect(details[2] == "VACUUM (VACUUM ANALYZE)")
+            #expect(details[0] == "DELETE FROM generation_tasks WHERE created_by IN (SELECT id FROM users WHERE email LIKE 'loadtest%'): "
+                        + "6 rows (committed)")
+            #expect(details[1] == "DELETE FROM users WHERE email LIKE 'loadtest%': 2 rows (committed)")
+            #expect(details[2] == "VACUUM ANALYZE")
             #expect(!report.text.contains(PostgresTestServer.password))
         }
     }
@@ -144,7 +145,7 @@ struct CleanupServiceTests {
         let project = try CleanupProject()
         defer { project.remove() }
         try await PostgresTestServer.with { database in
-            try await seedDatabase(database)
+            try await populateDatabase(database)
             let report = try await project.run(
                 """
                 - name: Delete with a typo
@@ -198,7 +199,7 @@ struct CleanupServiceTests {
         let project = try CleanupProject()
         defer { project.remove() }
         try await PostgresTestServer.with { database in
-            try await seedDatabase(database)
+            try await populateDatabase(database)
             try await RedisTestServer.with(password: nil) { redis in
                 try await redis.cli(["SET", "k", "v"])
                 let report = try await project.run(

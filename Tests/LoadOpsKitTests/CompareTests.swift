@@ -183,7 +183,8 @@ struct CompareTests {
         let table = ComparisonRenderer.table(report)
         #expect(table.contains("⚠ regression"))
         #expect(table.contains("+30%"))
-        #expect(table.contains("2 regressions: Aggregated p95 +30%; GET /sessions/{uuid} p95 +30%"))
+        #expect(table.contains("2 regressions:\n  - Aggregated p95 +30%\n  - GET /sessions/{uuid} p95 +30%\n"))
+        #expect(ComparisonRenderer.verdict(report, limit: 1) == "2 regressions: Aggregated p95 +30%; and 1 more")
         // Aligned: every row of the table starts its Metric column at the same offset.
         let tableLines = table.split(separator: "\n").map(String.init)
         let headerLine = try #require(tableLines.first { $0.hasPrefix("Scope") })

@@ -250,7 +250,7 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "load:\n  users: [1, 2]\n")
-        #expect(error?.description == "loadops.yml:2:10: error: load.users: expected a whole number >= 1, got a list")
+        #expect(error?.description == "loadops.yml:2:10: error: load.users: expected a whole number from 1 to 1000000, got a list")
         let notAMapping = try folder.error(loading: "load: fast\n")
         #expect(notAMapping?.description == #"loadops.yml:1:7: error: load: expected a mapping, got "fast""#)
     }
@@ -259,26 +259,26 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "host: http://127.0.0.1:8000\nload:\n  users: -3\n")
-        #expect(error?.description == #"loadops.yml:3:10: error: load.users: expected a whole number >= 1, got "-3""#)
+        #expect(error?.description == #"loadops.yml:3:10: error: load.users: expected a whole number from 1 to 1000000, got "-3""#)
         #expect(error == ConfigError(
             kind: .invalidValue, file: "loadops.yml", line: 3, column: 10, field: "load.users",
-            message: #"expected a whole number >= 1, got "-3""#))
+            message: #"expected a whole number from 1 to 1000000, got "-3""#))
     }
 
     @Test func durationInParsecs() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "load:\n  duration: 10 parsecs\n")
-        #expect(error?.description == #"loadops.yml:2:13: error: load.duration: expected a duration > 0 such as 30s, 10m, 1h30m, 500ms or a number of seconds, got "10 parsecs""#)
+        #expect(error?.description == #"loadops.yml:2:13: error: load.duration: expected a duration > 0 and at most 30 days (720h), such as 30s, 10m, 1h30m, 500ms or a number of seconds, got "10 parsecs""#)
     }
 
     @Test func outOfRangeValues() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let cases: [(String, String)] = [
-            ("load:\n  spawn_rate: 0\n", #"loadops.yml:2:15: error: load.spawn_rate: expected a number > 0, got "0""#),
+            ("load:\n  spawn_rate: 0\n", #"loadops.yml:2:15: error: load.spawn_rate: expected a number > 0 and at most 1000000, got "0""#),
             ("load:\n  timeout: 0s\n", "loadops.yml:2:12: error: load.timeout: expected a duration > 0"),
-            ("load:\n  max_connections: 0\n", "loadops.yml:2:20: error: load.max_connections: expected a whole number >= 1"),
+            ("load:\n  max_connections: 0\n", "loadops.yml:2:20: error: load.max_connections: expected a whole number from 1 to 1000000"),
             ("load:\n  think_time: 3s-1s\n", "loadops.yml:2:15: error: load.think_time: expected a duration such as 2s, or a range"),
             ("load:\n  model: turbo\n", #"loadops.yml:2:10: error: load.model: expected closed or open, got "turbo""#),
             ("host: ftp://example.com\n", "loadops.yml:1:7: error: host: expected an http:// or https:// URL"),
@@ -300,7 +300,7 @@ struct ConfigLoaderTests {
         let error = try folder.error(loading: "endpoints:\n  - \"get /x\": 50/fortnight\n")
         #expect(error?.line == 2)
         #expect(error?.column == 15)
-        #expect(error?.message.hasPrefix("expected a rate > 0 such as 50/s") == true)
+        #expect(error?.message.hasPrefix("expected a rate > 0 and at most 10000000/s, such as 50/s") == true)
         #expect(error?.message.hasSuffix(#"got "50/fortnight""#) == true)
         let total = try folder.error(loading: "load:\n  model: open\n  rate: lots\n")
         #expect(total?.description.hasPrefix("loadops.yml:3:9: error: load.rate: expected a rate > 0") == true)
@@ -310,9 +310,9 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let unknown = try folder.error(loading: "endpoints:\n  - get /users/{uid}\n")
-        #expect(unknown?.description.hasPrefix(#"loadops.yml:2:5: error: endpoints[0]: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#) == true)
+        #expect(unknown?.description.hasPrefix(#"loadops.yml:2:16: error: endpoints[0]: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#) == true)
         let reversed = try folder.error(loading: "endpoints:\n  - path: /items/{int:10-1}\n")
-        #expect(reversed?.description.hasPrefix(#"loadops.yml:2:11: error: endpoints[0].path: bad placeholder "{int:10-1}": the lower bound 10 is above 1"#) == true)
+        #expect(reversed?.description.hasPrefix(#"loadops.yml:2:18: error: endpoints[0].path: bad placeholder "{int:10-1}": the lower bound 10 is above 1"#) == true)
         let inBody = try folder.error(loading: "endpoints:\n  - path: /a\n    body: { id: \"{uuidd}\" }\n")
         #expect(inBody?.line == 3)
         #expect(inBody?.message.contains(#"unknown placeholder "{uuidd}""#) == true)
@@ -364,7 +364,7 @@ struct ConfigLoaderTests {
         defer { folder.remove() }
         #expect(throws: ConfigError(
             kind: .invalidValue, file: "environment", field: "LOAD_TEST_USERS_MAX",
-            message: #"expected a whole number >= 1, got "lots""#)
+            message: #"expected a whole number from 1 to 1000000, got "lots""#)
         ) {
             try folder.load(environment: ["LOAD_TEST_USERS_MAX": "lots"])
         }
@@ -409,7 +409,7 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         #expect(throws: ConfigError(
-            kind: .invalidValue, file: "command line", field: "--users-max", message: #"expected a whole number >= 1, got "0""#)
+            kind: .invalidValue, file: "command line", field: "--users-max", message: #"expected a whole number from 1 to 1000000, got "0""#)
         ) {
             try folder.load(overrides: ConfigOverrides(usersMax: 0))
         }

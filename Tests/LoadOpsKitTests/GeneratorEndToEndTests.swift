@@ -47,25 +47,43 @@ import Testing
         #expect(Int(sent) == after - before - 1)
     }
 
-    /// A step down (seed 001's step loads): the users who leave close their connections and send
+    /// A step down (as in a step load profile): the users who leave close their connections and send
     /// nothing more, while the others go on; every request sent is one nginx counted.
     @Test func usersWhoLeaveCloseTheirConnections() async throws {
         let nginx = try NginxServer()
         let load = LoadSettings(model: .closed, users: 1, spawnRate: 1000,
-                                stages: [LoadStage(duration: 1.5, target: 40), LoadStage(duration: 2.5, target: 10)])
-        let before: Int, after: Int, duringFirstStage: Int, duringSecondStage: Int
+                                stages: [LoadStage(duration: 2, target: 40), LoadStage(duration: 3, target: 10)])
+        let before: Int, after: Int
+        var readings = 0
+        var reachedForty = false, settledAtTen = false
+        var seen: [Int] = []
         let outcome: GeneratorOutcome
         do {
             try await nginx.waitUntilReady()
             before = try nginx.requestCount()
+            let started = ContinuousClock.now
             let generator = Task {
                 try await LoadGenerator.run(plan: plan(port: nginx.port, endpoints: [EndpointConfig(path: "/")], load: load),
                                             stop: StopSignal())
             }
-            try await Task.sleep(for: .milliseconds(1000))
-            duringFirstStage = try nginx.activeConnections()
-            try await Task.sleep(for: .milliseconds(2000))
-            duringSecondStage = try nginx.activeConnections()
+            // Poll nginx's count of open connections: 40 during the first stage, then 10 once the
+            // step down has closed the others. Deadlines, not fixed sleeps, so a busy machine only waits longer.
+            while !reachedForty && ContinuousClock.now - started < .milliseconds(1800) {
+                let active = try nginx.activeConnections()
+                readings += 1
+                seen.append(active)
+                reachedForty = active == 40
+                if !reachedForty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            while !settledAtTen && ContinuousClock.now - started < .milliseconds(4800) {
+                if ContinuousClock.now - started >= .milliseconds(2000) {
+                    let active = try nginx.activeConnections()
+                    readings += 1
+                    seen.append(active)
+                    settledAtTen = active == 10
+                }
+                if !settledAtTen { try await Task.sleep(for: .milliseconds(50)) }
+            }
             outcome = try await generator.value
             after = try nginx.requestCount()
         } catch {
@@ -74,12 +92,13 @@ import Testing
         }
         await nginx.stop()
 
-        #expect(duringFirstStage == 40)
-        #expect(duringSecondStage == 10)
-        #expect(outcome.timeSeries.first { $0.elapsed > 2.5 && $0.elapsed < 3.5 }?.users == 10, "\(outcome.timeSeries.map(\.users))")
+        #expect(reachedForty, "open connections seen: \(seen)")
+        #expect(settledAtTen, "open connections seen: \(seen)")
+        #expect(outcome.timeSeries.contains { $0.elapsed > 3 && $0.elapsed < 5 && $0.users == 10 }, "\(outcome.timeSeries.map(\.users))")
+        #expect(outcome.timeSeries.allSatisfy { $0.elapsed < 2.5 || $0.users <= 10 }, "\(outcome.timeSeries.map(\.users))")
         #expect(outcome.endpoints[0].requests > 1000 && outcome.endpoints[0].failures == 0)
-        // stub_status counts its own requests: four readings.
-        #expect(Int(outcome.endpoints[0].requests) == after - before - 3)
+        // stub_status counts its own requests: every reading between the two counts, and the last count itself.
+        #expect(Int(outcome.endpoints[0].requests) == after - before - readings - 1)
     }
 
     @Test func httpsWithInsecureAgainstSelfSignedNginx() async throws {

@@ -75,9 +75,8 @@ import Testing
         var scratch = ByteBuffer()
         var body = ByteBuffer()
         var random = FastRandom(seed: 42)
-        var sequence: UInt64 = 0
         return String(buffer: template.request(credential: credential, scratch: &scratch, bodyScratch: &body,
-                                               random: &random, sequence: &sequence))
+                                               random: &random, sequence: RunSequence()))
     }
 
     @Test func fixedRequestIsPreEncoded() throws {
@@ -130,7 +129,7 @@ import Testing
         #expect(abs(schedule.time(ofArrival: 500) - 5) < 1e-9)
     }
 
-    @Test func stepStagesAsInSeed000() {
+    @Test func stepStagesOf100Then500RequestsPerMinute() {
         // 100 RPM for 10 min, then 500 RPM for 30 min.
         let schedule = ArrivalRateSchedule(rate: 0, duration: 0, stages: [
             LoadStage(duration: 600, target: 100.0 / 60), LoadStage(duration: 1800, target: 500.0 / 60),

@@ -99,7 +99,7 @@ enum HistoryFixture {
         #expect(row.host == "https://ops:***@api.example.test/v1?token=***")
         #expect(row.source == "loadops")
         #expect(row.status == "completed")
-        #expect(row.model == "open" && row.rate == 20 && row.users == 5)
+        #expect(row.model == "open" && row.rate == 20 && row.users == 0)
         #expect(row.requests == 140 && row.failures == 2)
         #expect(abs(row.successRate - 138.0 / 140 * 100) < 1e-9)
         #expect(row.p95Milliseconds == document.p95Latency)

@@ -172,7 +172,8 @@ enum LocustCSVFixture {
         #expect(show.stdout.contains("/orders") && show.stdout.contains("Aggregated"))
         #expect(show.stdout.contains("a warning worth keeping"))
 
-        let trend = try await ChildProcess.run(binary, ["history", "trend", "--metric", "p95", "--endpoint", "/items"],
+        let trend = try await ChildProcess.run(binary, ["history", "trend", "--metric", "p95", "--endpoint", "/items",
+                                                        "--all-configurations"],
                                                directory: folder, timeout: 30)
         #expect(trend.status == 0, "\(trend.stderr)")
         #expect(trend.stdout.contains("p95 of endpoint /items, last 4 runs"))
@@ -251,18 +252,19 @@ enum LocustCSVFixture {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let perProcess = 25
         var expectedStarts: Set<Date> = []
-        var argumentsByProcess: [[String]] = [[], []]
-        for process in 0..<2 {
-            for index in 0..<perProcess {
-                let start = HistoryFixture.baseTime.addingTimeInterval(Double(process * 1000 + index))
-                let name = "p\(process)-\(index).json"
-                try Self.writeResults(HistoryFixture.run(start: start, scale: Double(index + 1)), to: folder + "/" + name)
-                argumentsByProcess[process].append(name)
-                expectedStarts.insert(start)
-            }
-        }
-        // Two rounds: a fresh database (both processes create and migrate it at once), then an existing one.
+        // Two rounds: a fresh database (both processes create and migrate it at once), then an existing
+        // one, each round with runs of its own (a run already recorded is not recorded again).
         for round in 1...2 {
+            var argumentsByProcess: [[String]] = [[], []]
+            for process in 0..<2 {
+                for index in 0..<perProcess {
+                    let start = HistoryFixture.baseTime.addingTimeInterval(Double(round * 10_000 + process * 1000 + index))
+                    let name = "r\(round)-p\(process)-\(index).json"
+                    try Self.writeResults(HistoryFixture.run(start: start, scale: Double(index + 1)), to: folder + "/" + name)
+                    argumentsByProcess[process].append(name)
+                    expectedStarts.insert(start)
+                }
+            }
             let children = argumentsByProcess.map {
                 ChildProcess(TestSupport.binary, ["import"] + $0 + ["--db", "shared/history.sqlite"], directory: folder)
             }

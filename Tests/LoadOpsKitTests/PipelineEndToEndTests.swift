@@ -9,6 +9,7 @@ import Testing
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         defer { Task { try? await server.stop() } }
         let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = """
             host: http://127.0.0.1:\(server.port)
             load:
@@ -68,6 +69,7 @@ import Testing
         let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
         defer { Task { try? await server.stop() } }
         let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: "\(directory)/checklists", withIntermediateDirectories: true)
         try """
             host: http://127.0.0.1:\(server.port)
@@ -109,6 +111,7 @@ import Testing
         let server = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(errorRate: 0.5))
         defer { Task { try? await server.stop() } }
         let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = """
             host: http://127.0.0.1:\(server.port)
             load: { users: 2, spawn_rate: 100, duration: 1s }
@@ -127,6 +130,7 @@ import Testing
 
     @Test func badThresholdIsExit2BeforeAnyLoad() async throws {
         let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try """
             host: http://127.0.0.1:9
             thresholds:

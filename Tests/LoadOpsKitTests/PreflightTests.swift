@@ -134,7 +134,7 @@ struct PreflightServiceTests {
             #expect(healthy.status == .passed, "\(healthy.message)")
             #expect(healthy.message.hasPrefix("Database is ready (PostgreSQL "))
             #expect(healthy.message.contains("/20 connections"))
-            #expect(healthy.details["max_connections"] == "20")
+            #expect(healthy.details["max_connections"] == 20)
 
             // Headroom threshold crossed: 20 max connections, warn when fewer than 50 are free.
             let crowded = try only(
@@ -370,20 +370,25 @@ struct PreflightLocalTests {
     }
 
     @Test func checksRunConcurrentlyAndReportInChecklistOrder() async throws {
-        let started = Date()
+        let folder = try TestSupport.temporaryDirectory("loadops-preflight-together")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Each of the first two waits for the other's mark: run one after the other, the first
+        // would wait out its timeout and fail. No clock is read, so a busy machine cannot fail it.
         let report = try await preflight(
             """
             - name: first
               kind: command
-              command: sleep 1
+              timeout: 30s
+              command: touch first.mark; while [ ! -e second.mark ]; do sleep 0.05; done
             - name: second
               kind: command
-              command: sleep 1
+              timeout: 30s
+              command: touch second.mark; while [ ! -e first.mark ]; do sleep 0.05; done
             - name: third
               kind: command
               command: "true"
-            """)
-        #expect(Date().timeIntervalSince(started) < 1.9)
+            """, workingDirectory: folder)
+        #expect(report.results.map(\.status) == [.passed, .passed, .passed], "\(report.text(strict: false))")
         #expect(report.results.map(\.name) == ["first", "second", "third"])
         #expect(report.text(strict: false).hasSuffix("\n\nEnvironment ready for load testing!\n"))
     }
@@ -418,6 +423,11 @@ struct PreflightCommandTests {
         let json = try JSONSerialization.jsonObject(with: Data(strict.stdout.utf8)) as? [String: Any]
         #expect(json?["ready"] as? Bool == false)
         #expect((json?["checks"] as? [[String: Any]])?.first?["status"] as? String == "warning")
+        // Measurements are JSON numbers, not strings of digits.
+        let details = (json?["checks"] as? [[String: Any]])?.first?["details"] as? [String: Any]
+        #expect(details?["available_mb"] != nil, "\(strict.stdout)")
+        #expect(details?["available_mb"] is NSNumber && !(details?["available_mb"] is String), "\(strict.stdout)")
+        #expect(strict.stdout.range(of: #""available_mb" : \d+\n"#, options: .regularExpression) != nil, "\(strict.stdout)")
 
         try "- kind: command\n  command: exit 1\n".write(toFile: folder + "/failing.yml", atomically: true, encoding: .utf8)
         let failed = try await ChildProcess.run(TestSupport.binary, ["preflight", "--checklist", "failing.yml"], directory: folder)

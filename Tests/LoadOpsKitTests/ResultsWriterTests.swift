@@ -51,8 +51,12 @@ enum ResultsFixture {
         _ = statistics.uncorrected.record(microseconds)
     }
 
+    /// A path for a new folder (not created); removed when the tests exit if a test leaves it
+    /// (`written()` removes only the `nested/reports` inside it).
     static func temporaryFolder() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("loadops-results-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loadops-results-\(UUID().uuidString)").path
+        TemporaryFolders.shared.add(path)
+        return path
     }
 }
 

@@ -19,7 +19,9 @@ struct SummaryTests {
 
     @Test func summaryFollowsTheGuidesTemplateWithRealValues() throws {
         let document = sampleDocument(warnings: ["the target answered 429 Too Many Requests 12 times"])
-        let text = RunSummaryMarkdown.render(document: document, thresholds: try outcomes(document), comparison: nil,
+        let thresholds = try outcomes(document)
+        let text = RunSummaryMarkdown.render(document: document, thresholds: thresholds, comparison: nil,
+                                             verdict: RunVerdict.decide(document: document, thresholds: thresholds, comparison: nil),
                                              warnings: document.warnings)
         #expect(text.hasPrefix("# Load Test Results\n"))
         #expect(text.contains("- **Date**: 2023-11-14T22:13:20Z to 2023-11-14T22:14:20Z"))
@@ -33,57 +35,59 @@ struct SummaryTests {
         #expect(text.contains("| PASS | aggregate | `p95 < 1s` | 180.5ms |"))
         #expect(text.contains("| FAIL | get /sessions/{uuid} | `p95 < 100ms` | 180.5ms |"))
         #expect(text.contains("## Pass/Fail: FAIL"))
-        #expect(text.contains("- 1 threshold failed: get /sessions/{uuid} `p95 < 100ms` (observed 180.5ms)"))
+        #expect(text.contains("- 1 threshold failed: get /sessions/{uuid} p95 < 100ms (observed 180.5ms)"))
         #expect(text.contains("## Comparison against baseline\n\nNo baseline"))
         #expect(text.contains("## Warnings\n\n- the target answered 429 Too Many Requests 12 times"))
         #expect(text.hasSuffix("## Notes\n- [Add observations]\n- [Add issues if any]\n- [Recommendations]\n"))
     }
 
-    @Test func passFailFollowsThresholdsAndRegressionsAndNotesAnInterruption() throws {
-        let document = sampleDocument(status: .interrupted)
+    @Test func passFailFollowsThresholdsRegressionsAndInterruptions() throws {
+        let document = sampleDocument()
         let passing = try outcomes(document).filter(\.passed)
-        let clean = RunSummaryMarkdown.render(document: document, thresholds: passing, comparison: nil, warnings: [])
+        let passed = RunVerdict.decide(document: document, thresholds: passing, comparison: nil)
+        #expect(passed.passed && passed.exitStatus == .success)
+        let clean = RunSummaryMarkdown.render(document: document, thresholds: passing, comparison: nil, verdict: passed, warnings: [])
         #expect(clean.contains("## Pass/Fail: PASS"))
-        #expect(clean.contains("The run was interrupted"))
         #expect(clean.contains("## Warnings\n\nNone."))
+
+        // Interrupted: its figures cover part of the plan, so it does not pass, and exits 130.
+        let interruptedDocument = sampleDocument(status: .interrupted)
+        let interrupted = RunVerdict.decide(document: interruptedDocument, thresholds: passing, comparison: nil)
+        #expect(!interrupted.passed && interrupted.exitStatus == .interrupted)
+        let cut = RunSummaryMarkdown.render(document: interruptedDocument, thresholds: passing, comparison: nil, verdict: interrupted, warnings: [])
+        #expect(cut.contains("## Pass/Fail: FAIL"))
+        #expect(cut.contains("- the run was interrupted"))
 
         var slower = document
         slower.endpoints[1].percentiles["95"] = 600
         let comparison = BaselineComparison.compare(current: slower, baseline: document, baselineLabel: "baselines/baseline.json")
-        let regressed = RunSummaryMarkdown.render(document: slower, thresholds: passing, comparison: comparison, warnings: [])
+        let verdict = RunVerdict.decide(document: slower, thresholds: passing, comparison: comparison)
+        #expect(!verdict.passed && verdict.exitStatus == .checkFailed)
+        let regressed = RunSummaryMarkdown.render(document: slower, thresholds: passing, comparison: comparison, verdict: verdict, warnings: [])
         #expect(regressed.contains("## Pass/Fail: FAIL"))
         #expect(regressed.contains("- 1 regression: POST /pre_checkin/{uuid} p95 +42.9%"))
         #expect(regressed.contains("| POST /pre_checkin/{uuid} | p95 | 420 ms | 600 ms | +42.9% | ⚠ regression |"))
-        #expect(RunEvaluation(thresholds: passing, comparison: comparison).passed == false)
-        #expect(RunEvaluation(thresholds: passing, comparison: nil).passed == true)
+
+        // No request succeeded: FAIL whatever the thresholds say.
+        var dead = document
+        dead.aggregate.failures = dead.aggregate.requests
+        let deadVerdict = RunVerdict.decide(document: dead, thresholds: [], comparison: nil)
+        #expect(deadVerdict.reasonLines == ["no request succeeded: all 10000 failed"])
+        dead.aggregate.requests = 0
+        dead.aggregate.failures = 0
+        #expect(RunVerdict.decide(document: dead, thresholds: [], comparison: nil).headline
+                == "FAIL: no request was answered: the target never responded")
     }
 
     @Test func writeSummaryWritesTheFileInTheFolder() throws {
         let folder = try TestSupport.temporaryDirectory() + "/reports"
         let document = sampleDocument(warnings: ["no request completed"])
-        let path = try RunSummaryMarkdown.writeSummary(document: document, thresholds: [], comparison: nil, to: folder)
+        let path = try RunSummaryMarkdown.writeSummary(document: document, thresholds: [], comparison: nil,
+                                                       verdict: RunVerdict(reasons: []), warnings: document.warnings, to: folder)
         #expect(path == folder + "/RESULTS_SUMMARY.md")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("- no request completed"))
-        #expect(text.contains("No thresholds configured"))
-    }
-
-    @Test func evaluationComparesWithABaselineOnlyWhenItExistsAndReportsAnUnreadableOne() throws {
-        let folder = try TestSupport.temporaryDirectory()
-        let document = sampleDocument()
-        let thresholds = try ThresholdSet.parse(document.config.thresholds)
-        let absent = RunEvaluation.evaluate(document, thresholds: thresholds, baselinePath: folder + "/baseline.json")
-        #expect(absent.comparison == nil && absent.baselineProblem == nil)
-        #expect(absent.failedThresholds.count == 1)
-
-        try ComparisonFixtures.write(document, to: folder + "/baseline.json")
-        let present = RunEvaluation.evaluate(document, thresholds: thresholds, baselinePath: folder + "/baseline.json")
-        #expect(present.comparison?.hasRegression == false)
-
-        try "{\"schema_version\": 1}".write(toFile: folder + "/broken.json", atomically: true, encoding: .utf8)
-        let broken = RunEvaluation.evaluate(document, thresholds: thresholds, baselinePath: folder + "/broken.json")
-        #expect(broken.comparison == nil)
-        #expect(broken.baselineProblem?.contains("field `tool`") == true, "\(broken.baselineProblem ?? "")")
+        #expect(text.contains("No thresholds (loadops.yml has `thresholds: {}`)"))
     }
 
     @Test func junitIsWellFormedWithOneCasePerThresholdAndFigureAndTheRightFailures() throws {

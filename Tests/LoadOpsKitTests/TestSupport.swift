@@ -19,9 +19,13 @@ enum TestSupport {
         return packageRoot.appendingPathComponent(".build/debug/loadops").path
     }
 
+    /// A new folder under the system's temporary folder. Tests remove it themselves (`defer`);
+    /// whatever is still there when the test process exits (a test that failed before its `defer`
+    /// was set, or a folder a helper made) is removed then.
     static func temporaryDirectory(_ name: String = "loadops-test") throws -> String {
         let path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        TemporaryFolders.shared.add(path)
         return path
     }
 
@@ -67,6 +71,30 @@ enum TestSupport {
             response.append(contentsOf: chunk[0..<count])
         }
         return String(decoding: response, as: UTF8.self)
+    }
+}
+
+/// The folders `TestSupport.temporaryDirectory` made, removed at exit.
+final class TemporaryFolders: @unchecked Sendable {
+    static let shared: TemporaryFolders = {
+        let folders = TemporaryFolders()
+        atexit { TemporaryFolders.shared.removeAll() }
+        return folders
+    }()
+
+    private let lock = NSLock()
+    private var paths: [String] = []
+
+    func add(_ path: String) { lock.withLock { paths.append(path) } }
+
+    private func removeAll() {
+        let remaining = lock.withLock { () -> [String] in
+            defer { paths = [] }
+            return paths
+        }
+        for path in remaining where FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 }
 

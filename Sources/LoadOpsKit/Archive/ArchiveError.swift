@@ -12,6 +12,9 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, ExitStatusP
     case fileSystem(path: String, operation: String, reason: String)
     /// A results file was rewritten while it was being archived (a run still writing?).
     case sourceChanged(path: String)
+    /// A results file's name was taken over (by a symbolic link, another file) between the moment
+    /// it was chosen and the moment it was opened; `by` says by what.
+    case sourceReplaced(path: String, by: String)
     case noArchives(root: String)
     case archiveNotFound(name: String, root: String)
     case notAnArchiveName(String)
@@ -37,6 +40,9 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, ExitStatusP
             return "cannot \(operation) \(path): \(reason)"
         case .sourceChanged(let path):
             return "\(path) changed while it was being archived (is a run still writing?); nothing was archived, try again when it is finished"
+        case .sourceReplaced(let path, let replacement):
+            return "\(path) was replaced by \(replacement) while it was being archived, so it was not read; "
+                + "nothing was archived (is something else writing into the results folder?)"
         case .noArchives(let root):
             return "no archives in \(root)"
         case .archiveNotFound(let name, let root):

@@ -74,9 +74,48 @@ enum ArchiveFileSystem {
         }
     }
 
-    private static func openForReading(_ path: String) throws(ArchiveError) -> Int32 {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .fileSystem(path: path, operation: "open", reason: reason()) }
+    /// Which file a name stood for when it was chosen: a regular file's device and inode.
+    struct FileIdentity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init(_ status: stat) {
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+    }
+
+    /// The identity of the regular file at `path` (not following a symbolic link); nil for anything else.
+    static func regularFileIdentity(_ path: String) -> FileIdentity? {
+        guard let status = fileStatus(path), (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileIdentity(status)
+    }
+
+    /// Opens a regular file for reading without following a symbolic link at `path` (`O_NOFOLLOW`;
+    /// `O_NONBLOCK` so a FIFO put there cannot hang the open), then checks through the open
+    /// descriptor that it is a regular file and, with `expected`, the very file chosen before: a
+    /// name swapped for a link or another file between choosing and opening is refused, never read.
+    private static func openForReading(_ path: String, expected: FileIdentity? = nil) throws(ArchiveError) -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ELOOP { throw .sourceReplaced(path: path, by: "a symbolic link") }
+            throw .fileSystem(path: path, operation: "open", reason: reason(code))
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw .fileSystem(path: path, operation: "read the status of", reason: reason(code))
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw .sourceReplaced(path: path, by: "something that is not a regular file")
+        }
+        if let expected, FileIdentity(status) != expected {
+            close(descriptor)
+            throw .sourceReplaced(path: path, by: "another file")
+        }
         return descriptor
     }
 
@@ -97,9 +136,9 @@ enum ArchiveFileSystem {
         }
     }
 
-    /// Size and SHA-256 of a file.
-    static func hashFile(_ path: String) throws(ArchiveError) -> (size: Int64, sha256: String) {
-        let descriptor = try openForReading(path)
+    /// Size and SHA-256 of a regular file (with `expected`, the one chosen before).
+    static func hashFile(_ path: String, expected: FileIdentity? = nil) throws(ArchiveError) -> (size: Int64, sha256: String) {
+        let descriptor = try openForReading(path, expected: expected)
         defer { close(descriptor) }
         var hasher = SHA256Hasher()
         var size: Int64 = 0
@@ -110,10 +149,22 @@ enum ArchiveFileSystem {
         return (size, hasher.finalizeHex())
     }
 
-    /// Copies `source` to the new file `destination` (which must not exist), flushed to disk, with
-    /// the source's modification time; returns the size and SHA-256 of the bytes written.
-    static func copyFile(from source: String, to destination: String) throws(ArchiveError) -> (size: Int64, sha256: String) {
-        let input = try openForReading(source)
+    /// The whole of a regular file (with `expected`, the one chosen before).
+    static func readFile(_ path: String, expected: FileIdentity? = nil) throws(ArchiveError) -> Data {
+        let descriptor = try openForReading(path, expected: expected)
+        defer { close(descriptor) }
+        var data = Data()
+        try readAll(descriptor, path: path) { bytes in data.append(contentsOf: bytes) }
+        return data
+    }
+
+    /// Copies `source` (with `expected`, the file chosen before) to the new file `destination`
+    /// (which must not exist), flushed to disk, with the source's modification time; returns the
+    /// size and SHA-256 of the bytes written.
+    static func copyFile(
+        from source: String, expected: FileIdentity? = nil, to destination: String
+    ) throws(ArchiveError) -> (size: Int64, sha256: String) {
+        let input = try openForReading(source, expected: expected)
         defer { close(input) }
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw .fileSystem(path: destination, operation: "create", reason: reason()) }
@@ -131,6 +182,8 @@ enum ArchiveFileSystem {
         if fstat(input, &status) == 0 {
             var times = [status.st_atim, status.st_mtim]
             _ = futimens(output, &times)
+            // Never more readable than the original: a results file only its owner may read stays so.
+            _ = fchmod(output, status.st_mode & 0o644)
         }
         // Delayed allocation can report a full disk only here, so both results count.
         guard fsync(output) == 0 else { throw .fileSystem(path: destination, operation: "write", reason: reason()) }
@@ -235,15 +288,30 @@ public enum ResultsSelection {
             && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
+    /// A results file as it was chosen: its name, and which file that name stood for then.
+    struct ChosenFile: Sendable, Equatable {
+        var name: String
+        var identity: ArchiveFileSystem.FileIdentity
+    }
+
     /// The names of the results files in `folder`, sorted.
     public static func files(in folder: String) throws(ArchiveError) -> [String] {
+        try chosenFiles(in: folder).map(\.name)
+    }
+
+    /// The results files in `folder`, sorted by name, each with the identity the archive checks
+    /// again when it opens the file.
+    static func chosenFiles(in folder: String) throws(ArchiveError) -> [ChosenFile] {
         guard ArchiveFileSystem.isDirectoryFollowingLinks(folder) else {
             throw .outputFolderMissing(folder)
         }
-        let names = try ArchiveFileSystem.contents(of: folder).filter { name in
-            isResultsFileName(name) && ArchiveFileSystem.isRegularFile((folder as NSString).appendingPathComponent(name))
+        let chosen = try ArchiveFileSystem.contents(of: folder).compactMap { name -> ChosenFile? in
+            guard isResultsFileName(name),
+                  let identity = ArchiveFileSystem.regularFileIdentity((folder as NSString).appendingPathComponent(name))
+            else { return nil }
+            return ChosenFile(name: name, identity: identity)
         }
-        guard !names.isEmpty else { throw .noResults(folder: folder) }
-        return names
+        guard !chosen.isEmpty else { throw .noResults(folder: folder) }
+        return chosen
     }
 }

@@ -72,9 +72,7 @@ public enum ArchiveInspection {
         guard ArchiveFileSystem.isRegularFile(manifestPath) else {
             throw .manifestUnreadable(path: manifestPath, line: nil, reason: "there is no manifest, so this is not a complete archive")
         }
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw .manifestUnreadable(path: manifestPath, line: nil, reason: "cannot read it (\(ArchiveFileSystem.reason()))")
-        }
+        let data = try ArchiveFileSystem.readFile(manifestPath)
         return try ArchiveManifest.parse(String(decoding: data, as: UTF8.self), path: manifestPath)
     }
 

@@ -22,6 +22,9 @@ public struct ArchiveOptions: Sendable {
     public var pauseBeforePublishing: Double
     /// The clock for `keepDays`.
     public var now: Date
+    /// Test-only: called once the results files are chosen and before any is opened, so a test
+    /// can swap a file for a symbolic link at the worst moment. Nil in normal use.
+    var afterChoosingFiles: (@Sendable () -> Void)?
 
     public init(
         outputFolder: String, archiveRoot: String, keepDays: Int? = nil, keepLast: Int? = nil, dryRun: Bool = false,
@@ -81,15 +84,17 @@ public enum ResultsArchiver {
     static let resultsFileName = "results.json"
 
     public static func archive(_ options: ArchiveOptions) throws(ArchiveError) -> ArchiveResult {
-        let names = try ResultsSelection.files(in: options.outputFolder)
+        let chosen = try ResultsSelection.chosenFiles(in: options.outputFolder)
+        options.afterChoosingFiles?()
         var warnings: [String] = []
-        let startedAt = runStartTime(folder: options.outputFolder, files: names, warnings: &warnings)
+        let startedAt = runStartTime(folder: options.outputFolder, files: chosen, warnings: &warnings)
         var entries: [ArchiveManifest.Entry] = []
-        for name in names {
-            let hashed = try ArchiveFileSystem.hashFile(path(options.outputFolder, name))
-            entries.append(.init(name: name, size: hashed.size, sha256: hashed.sha256))
+        for file in chosen {
+            let hashed = try ArchiveFileSystem.hashFile(path(options.outputFolder, file.name), expected: file.identity)
+            entries.append(.init(name: file.name, size: hashed.size, sha256: hashed.sha256))
         }
         let manifest = ArchiveManifest(runStartedAt: startedAt, source: options.outputFolder, entries: entries)
+        let identities = Dictionary(chosen.map { ($0.name, $0.identity) }, uniquingKeysWith: { first, _ in first })
 
         if options.dryRun {
             let placement = try place(manifest, root: options.archiveRoot, warnings: &warnings)
@@ -116,7 +121,7 @@ public enum ResultsArchiver {
             finalPath = existing.path
             compressed = existing.isCompressed
         } else {
-            finalPath = try publish(manifest, from: options.outputFolder, as: placement.name, options: options)
+            finalPath = try publish(manifest, identities: identities, from: options.outputFolder, as: placement.name, options: options)
             outcome = .created
             compressed = options.compress
         }
@@ -148,16 +153,17 @@ public enum ResultsArchiver {
     // MARK: - Start time
 
     /// `started_at` of results.json; without a readable one, the newest results file's modification time.
-    static func runStartTime(folder: String, files: [String], warnings: inout [String]) -> Date {
-        if files.contains(resultsFileName) {
+    static func runStartTime(folder: String, files: [ResultsSelection.ChosenFile], warnings: inout [String]) -> Date {
+        if let results = files.first(where: { $0.name == resultsFileName }) {
             let resultsPath = path(folder, resultsFileName)
             do {
-                return try ResultsDocument.load(from: resultsPath).startedAt
+                return try ResultsDocument.decode(try ArchiveFileSystem.readFile(resultsPath, expected: results.identity),
+                                                  path: resultsPath).startedAt
             } catch {
                 warnings.append("cannot read the run's start time from \(resultsPath) (\(error)); naming the archive after the newest file's modification time")
             }
         }
-        let dates = files.compactMap { ArchiveFileSystem.modificationDate(path(folder, $0)) }
+        let dates = files.compactMap { ArchiveFileSystem.modificationDate(path(folder, $0.name)) }
         return dates.max() ?? Date()
     }
 
@@ -195,7 +201,8 @@ public enum ResultsArchiver {
     /// tarball made from it) to its final name. Any failure removes the staging folder, so the
     /// final name either does not exist or holds a complete archive.
     private static func publish(
-        _ manifest: ArchiveManifest, from folder: String, as name: ArchiveName, options: ArchiveOptions
+        _ manifest: ArchiveManifest, identities: [String: ArchiveFileSystem.FileIdentity], from folder: String,
+        as name: ArchiveName, options: ArchiveOptions
     ) throws(ArchiveError) -> String {
         let root = options.archiveRoot
         let stagingName = "\(stagingPrefix)\(name)-\(ArchiveFileSystem.processIdentifier)"
@@ -207,7 +214,7 @@ public enum ResultsArchiver {
             try ArchiveFileSystem.createFolder(inner)
             for entry in manifest.entries {
                 let source = path(folder, entry.name)
-                let copied = try ArchiveFileSystem.copyFile(from: source, to: path(inner, entry.name))
+                let copied = try ArchiveFileSystem.copyFile(from: source, expected: identities[entry.name], to: path(inner, entry.name))
                 guard copied.size == entry.size, copied.sha256 == entry.sha256 else { throw .sourceChanged(path: source) }
             }
             try ArchiveFileSystem.writeNewFile(Data(manifest.rendered().utf8), to: path(inner, ArchiveManifest.fileName))
@@ -264,13 +271,17 @@ public enum ResultsArchiver {
     /// rule keeps it (`--keep-days 30 --keep-last 5`: a month of archives, and never fewer than five),
     /// and `protected` (the archive just made, or the one that already holds these results) always is.
     /// Age is read from the name, the run's start time, not from the folder's modification time.
+    /// `protected` counts among the archives even before it is written, so `--dry-run` plans
+    /// exactly what the real run then removes.
     static func retentionPlan(_ options: ArchiveOptions, protecting protected: ArchiveName) throws(ArchiveError) -> [StoredArchive] {
         guard options.keepDays != nil || options.keepLast != nil else { return [] }
         let archives = try StoredArchive.list(in: options.archiveRoot)
-        let newestFirst = archives.sorted { $0.name > $1.name }
+        var names = Set(archives.map(\.name))
+        names.insert(protected)
+        let newestFirst = names.sorted(by: >)
         var kept = Set<ArchiveName>([protected])
         if let keepLast = options.keepLast {
-            kept.formUnion(newestFirst.prefix(max(keepLast, 0)).map(\.name))
+            kept.formUnion(newestFirst.prefix(max(keepLast, 0)))
         }
         if let keepDays = options.keepDays {
             let cutoff = options.now.addingTimeInterval(-Double(keepDays) * 86_400)

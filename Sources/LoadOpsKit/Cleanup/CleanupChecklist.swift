@@ -1,6 +1,6 @@
 import Foundation
 
-/// `checklists/cleanup.yml` (the guide's "Resource Cleanup", before a run) or
+/// `checklists/cleanup.yml` (the operations guide's "Resource Cleanup", before a run) or
 /// `checklists/post-test.yml` (its "Data Cleanup", after one): steps run in order.
 public struct CleanupChecklist: Sendable, Equatable {
     public var steps: [CleanupStep]
@@ -15,14 +15,29 @@ public struct CleanupChecklist: Sendable, Equatable {
     }
 }
 
+/// What a `remove` step does when the output folder holds results that are not archived yet:
+/// results count as archived when an archive in the step's archive root holds exactly these files
+/// (same names, sizes and SHA-256, the check `loadops archive` itself makes before writing), so an
+/// archive made by cron, by hand or by an earlier cleanup counts, whatever the history says.
+public enum UnarchivedResults: String, Sendable, Equatable, CaseIterable {
+    /// Archive them first, as `loadops archive` would, then remove (the default).
+    case archive
+    /// Fail the step and remove nothing, saying which results are not archived.
+    case refuse
+
+    /// Where archives go when a step does not say: `loadops archive`'s own default.
+    public static let defaultArchiveRoot = "archive"
+}
+
 public struct CleanupStep: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// Statements run in order; neighbours that may share a transaction do.
         case sql(ServiceEndpoint, statements: [String])
         /// FLUSHDB on the endpoint's database.
         case redisFlush(ServiceEndpoint)
-        /// Glob patterns relative to the configuration's output folder.
-        case remove([String])
+        /// Glob patterns relative to the configuration's output folder; results no archive in
+        /// `archiveRoot` holds yet are archived first or kept, as `unarchived` says.
+        case remove([String], unarchived: UnarchivedResults, archiveRoot: String)
         case command(String, timeout: Double)
 
         public var name: String {
@@ -60,8 +75,11 @@ public struct CleanupStep: Sendable, Equatable {
                 + statements.map { SQLStatements.oneLine($0) }.joined(separator: "; ") + " on \(endpoint.redactedURL)"
         case .redisFlush(let endpoint):
             return "FLUSHDB on \(endpoint.redactedURL) (database \(endpoint.database ?? "0"))"
-        case .remove(let patterns):
-            return "remove " + patterns.joined(separator: " ") + " inside the output folder"
+        case .remove(let patterns, let unarchived, let archiveRoot):
+            let guarding = unarchived == .archive
+                ? "archiving results not archived yet into \(archiveRoot)/ first"
+                : "refusing if results are not archived yet in \(archiveRoot)/"
+            return "remove " + patterns.joined(separator: " ") + " inside the output folder (\(guarding))"
         case .command(let command, _):
             return "run `\(command)`"
         }
@@ -74,7 +92,7 @@ enum CleanupChecklistParser {
     static let keysByKind: [String: [String]] = [
         "sql": ["url", "password_env", "statements"],
         "redis-flush": ["url", "password_env", "db"],
-        "remove": ["paths"],
+        "remove": ["paths", "unarchived", "archive_dest"],
         "command": ["command", "timeout"],
     ]
 
@@ -131,7 +149,21 @@ enum CleanupChecklistParser {
                 if let problem = OutputFolderGuard.patternProblem(pattern) { throw item.error(problem) }
                 return pattern
             }
-            parsed = .remove(patterns)
+            var unarchived = UnarchivedResults.archive
+            if let node = entry["unarchived"] {
+                let text = try node.string(expected: "archive or refuse")
+                guard let value = UnarchivedResults(rawValue: text) else {
+                    throw node.error("unarchived: expected archive (archive the results first) or refuse (fail the step), "
+                                     + "got \(ValueFormatError.quoted(text))")
+                }
+                unarchived = value
+            }
+            var archiveRoot = UnarchivedResults.defaultArchiveRoot
+            if let node = entry["archive_dest"] {
+                archiveRoot = try node.string(expected: "the archive folder, such as archive")
+                guard !archiveRoot.isEmpty else { throw node.mismatch("the archive folder, such as archive") }
+            }
+            parsed = .remove(patterns, unarchived: unarchived, archiveRoot: archiveRoot)
         default:  // command
             let command = try required("command", "./scripts/reset-fixtures.sh").string(expected: "a shell command")
             let timeout = try entry["timeout"]?.parse(.positiveDuration) ?? defaultTimeout ?? CleanupChecklist.defaultCommandTimeout
@@ -152,7 +184,7 @@ enum CleanupChecklistParser {
 
 /// Splitting and classifying the statements of a `sql` step.
 enum SQLStatements {
-    /// Splits on `;` outside quotes and comments, so a step may hold the guide's heredoc as one string.
+    /// Splits on `;` outside quotes and comments, so a step may hold the operations guide's heredoc as one string.
     static func split(_ text: String) -> [String] {
         var statements: [String] = []
         var current = ""

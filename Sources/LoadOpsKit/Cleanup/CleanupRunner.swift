@@ -9,6 +9,8 @@ public enum CleanupError: Error, CustomStringConvertible, Equatable, ExitStatusP
     case declined
     case outsideOutputFolder(String)
     case unsafeOutputFolder(String, resolved: String)
+    /// The output folder is a system folder (`/var`, `/etc`, `/home/alice`, `/tmp` itself, ...), named by `systemFolder`.
+    case systemOutputFolder(String, resolved: String, systemFolder: String)
 
     public var description: String {
         switch self {
@@ -24,13 +26,17 @@ public enum CleanupError: Error, CustomStringConvertible, Equatable, ExitStatusP
         case .unsafeOutputFolder(let output, let resolved):
             return "refused: the output folder \"\(output)\" is \(resolved), which holds the project (or more); "
                 + "set `output:` in the configuration to a folder of its own"
+        case .systemOutputFolder(let output, let resolved, let systemFolder):
+            let place = resolved == systemFolder ? "a system folder" : "inside the system folder \(systemFolder)"
+            return "refused: the output folder \"\(output)\" is \(resolved), \(place), and cleanup would delete what it holds; "
+                + "set `output:` in the configuration to a folder of its own"
         }
     }
 
     public var exitStatus: ExitStatus {
         switch self {
         case .productionRefused, .confirmationRequired: return .badInput
-        case .declined, .outsideOutputFolder, .unsafeOutputFolder: return .checkFailed
+        case .declined, .outsideOutputFolder, .unsafeOutputFolder, .systemOutputFolder: return .checkFailed
         }
     }
 }
@@ -44,6 +50,8 @@ public struct CleanupOptions: Sendable {
     /// Asks the question (the plan and "Proceed? [y/N]") and returns the answer; nil when stdin
     /// is not a terminal, in which case destructive steps need `assumeYes`.
     public var confirm: (@Sendable (String) -> Bool)?
+    /// Set on an interrupt: the steps not started yet are not run.
+    public var stop: StopSignal?
 
     public init(dryRun: Bool = false, assumeYes: Bool = false, allowProduction: Bool = false, confirm: (@Sendable (String) -> Bool)? = nil) {
         self.dryRun = dryRun
@@ -123,7 +131,7 @@ public struct CleanupReport: Sendable, Equatable {
     }
 }
 
-/// `loadops cleanup`: the guide's "Resource Cleanup" and "Data Cleanup" as checklist steps.
+/// `loadops cleanup`: the operations guide's "Resource Cleanup" and "Data Cleanup" as checklist steps.
 public enum CleanupRunner {
     /// Reads the checklist at `path` (`CleanupChecklist.defaultPath` or `.postTestPath`) and runs its
     /// steps in order, stopping at the first that fails (see `CleanupReport.succeeded`).
@@ -142,27 +150,23 @@ public enum CleanupRunner {
         _ checklist: CleanupChecklist, displayPath: String, config: LoadOpsConfig, options: CleanupOptions,
         workingDirectory: String
     ) async throws -> CleanupReport {
-        if let environment = config.environment, ["production", "prod"].contains(environment.lowercased()), !options.allowProduction {
-            throw CleanupError.productionRefused(environment: environment, source: config.sourceDescription)
-        }
         let context = StepContext(config: config, workingDirectory: workingDirectory)
         if options.dryRun {
+            try refuseProduction(config: config, options: options)
             var planned: [CleanupStepResult] = []
             for step in checklist.steps { planned.append(await context.plan(step)) }
             return CleanupReport(checklist: displayPath, dryRun: true, steps: planned)
         }
-
-        let destructive = checklist.steps.filter(\.destructive)
-        if !destructive.isEmpty && !options.assumeYes {
-            guard let confirm = options.confirm else { throw CleanupError.confirmationRequired(steps: destructive.map(\.name)) }
-            let question = "\(displayPath) will change data:\n"
-                + destructive.map { "  - \($0.name): \($0.plan)" }.joined(separator: "\n")
-                + (config.environment.map { "\nEnvironment: \($0)" } ?? "") + "\nProceed? [y/N] "
-            guard confirm(question) else { throw CleanupError.declined }
-        }
+        try authorize(checklist, displayPath: displayPath, config: config, options: options)
 
         var results: [CleanupStepResult] = []
         for (index, step) in checklist.steps.enumerated() {
+            if options.stop?.isRequested == true {
+                results += checklist.steps[index...].map {
+                    CleanupStepResult(name: $0.name, kind: $0.kind.name, status: .notRun, summary: "not run (interrupted)")
+                }
+                break
+            }
             let result = await context.perform(step)
             results.append(result)
             if result.status == .failed {
@@ -173,6 +177,29 @@ public enum CleanupRunner {
             }
         }
         return CleanupReport(checklist: displayPath, dryRun: false, steps: results)
+    }
+
+    /// Whether the checklist may run at all: not against production without `allowProduction`, and
+    /// destructive steps only with `assumeYes` or a "y" to `confirm`. `loadops run` asks this before
+    /// any load is sent, for the post-test checklist too, then runs with `assumeYes`.
+    public static func authorize(_ checklist: CleanupChecklist, displayPath: String, config: LoadOpsConfig,
+                                 options: CleanupOptions) throws {
+        try refuseProduction(config: config, options: options)
+        let destructive = checklist.steps.filter(\.destructive)
+        guard !destructive.isEmpty && !options.assumeYes else { return }
+        guard let confirm = options.confirm else { throw CleanupError.confirmationRequired(steps: destructive.map(\.name)) }
+        let question = "\(displayPath) will change data:\n"
+            + destructive.map { "  - \($0.name): \($0.plan)" }.joined(separator: "\n")
+            + (config.environment.map { "\nEnvironment: \($0)" } ?? "") + "\nProceed? [y/N] "
+        guard confirm(question) else { throw CleanupError.declined }
+    }
+
+    private static func refuseProduction(config: LoadOpsConfig, options: CleanupOptions) throws {
+        // Any name containing "prod", in any case (production-eu, PROD, preprod): a false alarm
+        // costs an --allow-production, a miss could cost production data.
+        if let environment = config.environment, environment.lowercased().contains("prod"), !options.allowProduction {
+            throw CleanupError.productionRefused(environment: environment, source: config.sourceDescription)
+        }
     }
 }
 
@@ -188,8 +215,8 @@ private struct StepContext {
         case .sql(_, let statements):
             summary = "run \(statements.count) statement\(statements.count == 1 ? "" : "s") on \(endpointText(step))"
             details = statements.map { SQLStatements.oneLine($0) + (SQLStatements.needsOwnTransaction($0) ? "  (outside a transaction)" : "") }
-        case .remove(let patterns):
-            // Listing is read-only, so the plan can say exactly what would go.
+        case .remove(let patterns, let unarchived, let archiveRoot):
+            // Listing and the archive check are read-only, so the plan can say exactly what would happen.
             do {
                 guard let folder = try OutputFolderGuard(output: config.output, workingDirectory: workingDirectory) else {
                     summary = "remove \(patterns.joined(separator: " ")) (the output folder \(config.output) does not exist: nothing)"
@@ -198,6 +225,15 @@ private struct StepContext {
                 let matches = try folder.matches(patterns)
                 summary = "remove \(matches.count) entr\(matches.count == 1 ? "y" : "ies") from \(config.output)"
                 details = matches.map(folder.relative)
+                if let pending = try unarchivedResults(in: folder, matches: matches, archiveRoot: archiveRoot) {
+                    switch unarchived {
+                    case .archive:
+                        summary += ", after archiving \(pending.description) to \(pending.archivePath)"
+                    case .refuse:
+                        summary = "refuse: " + refusal(pending, archiveRoot: archiveRoot)
+                        details = []
+                    }
+                }
             } catch {
                 return failure(step, "\(error)")
             }
@@ -226,7 +262,8 @@ private struct StepContext {
         switch step.kind {
         case .sql(let endpoint, let statements): return await sql(step, endpoint, statements)
         case .redisFlush(let endpoint): return await flush(step, endpoint)
-        case .remove(let patterns): return remove(step, patterns)
+        case .remove(let patterns, let unarchived, let archiveRoot):
+            return remove(step, patterns, unarchived: unarchived, archiveRoot: archiveRoot)
         case .command(let command, let timeout): return await runCommand(step, command, timeout: timeout)
         }
     }
@@ -285,10 +322,11 @@ private struct StepContext {
         }
     }
 
-    /// `DELETE: 3 rows (DELETE FROM users WHERE ...)`, `VACUUM (VACUUM ANALYZE)`.
+    /// The statement once, on one line, with the rows it touched when the server says:
+    /// `DELETE FROM users WHERE ...: 3 rows`, `TRUNCATE TABLE generation_tasks CASCADE`.
     static func describe(_ result: PostgresSession.StatementResult, statement: String) -> String {
         let rows = result.rows.map { ": \($0) row\($0 == 1 ? "" : "s")" } ?? ""
-        return "\(result.command)\(rows) (\(SQLStatements.oneLine(statement)))"
+        return SQLStatements.oneLine(statement) + rows
     }
 
     // MARK: redis-flush
@@ -308,15 +346,22 @@ private struct StepContext {
 
     // MARK: remove
 
-    private func remove(_ step: CleanupStep, _ patterns: [String]) -> CleanupStepResult {
+    private func remove(
+        _ step: CleanupStep, _ patterns: [String], unarchived: UnarchivedResults, archiveRoot: String
+    ) -> CleanupStepResult {
         let folder: OutputFolderGuard
         let matches: [String]
+        var archived: [String] = []
         do {
             guard let existing = try OutputFolderGuard(output: config.output, workingDirectory: workingDirectory) else {
                 return done(step, "removed nothing: the output folder \(config.output) does not exist")
             }
             folder = existing
             matches = try folder.matches(patterns)
+            if let pending = try unarchivedResults(in: folder, matches: matches, archiveRoot: archiveRoot) {
+                guard unarchived == .archive else { return failure(step, "refused: " + refusal(pending, archiveRoot: archiveRoot)) }
+                archived = try archiveFirst(folder: folder, archiveRoot: archiveRoot)
+            }
         } catch {
             return failure(step, "\(error)")
         }
@@ -331,7 +376,74 @@ private struct StepContext {
                     details: removed)
             }
         }
-        return done(step, "removed \(removed.count) entr\(removed.count == 1 ? "y" : "ies") from \(config.output)", details: removed)
+        return done(step, "removed \(removed.count) entr\(removed.count == 1 ? "y" : "ies") from \(config.output)",
+                    details: archived + removed)
+    }
+
+    /// Results of the output folder about to be removed that no archive holds yet.
+    struct PendingResults {
+        var files: Int
+        var runStartedAt: Date
+        /// Where `loadops archive` would put them.
+        var archivePath: String
+
+        var description: String {
+            "the results of the run started \(ISO8601DateFormatter().string(from: runStartedAt)) (\(files) file\(files == 1 ? "" : "s"))"
+        }
+    }
+
+    private func archiveOptions(folder: OutputFolderGuard, archiveRoot: String, dryRun: Bool) -> ArchiveOptions {
+        ArchiveOptions(outputFolder: folder.folder, archiveRoot: UserPath.resolve(archiveRoot, relativeTo: workingDirectory),
+                       dryRun: dryRun)
+    }
+
+    /// Nil when no results file of the folder is among `matches`, or when an archive in
+    /// `archiveRoot` already holds exactly the folder's results files (see `UnarchivedResults`).
+    /// Also refuses a pattern that would take the archive root itself.
+    func unarchivedResults(in folder: OutputFolderGuard, matches: [String], archiveRoot: String) throws -> PendingResults? {
+        let root = UserPath.resolve(archiveRoot, relativeTo: workingDirectory)
+        if let realRoot = OutputFolderGuard.realPath(root), let match = matches.first(where: { realRoot == $0 || realRoot.hasPrefix($0 + "/") }) {
+            throw CleanupError.outsideOutputFolder("\(folder.relative(match)) holds the archive folder \(archiveRoot); it is never removed")
+        }
+        let resultsFiles = Set(((try? ResultsSelection.files(in: folder.folder)) ?? []).map { folder.folder + "/" + $0 })
+        guard matches.contains(where: resultsFiles.contains) else { return nil }
+        let preview = try ResultsArchiver.archive(archiveOptions(folder: folder, archiveRoot: archiveRoot, dryRun: true))
+        guard case .dryRun(wouldCreate: true) = preview.outcome else { return nil }
+        return PendingResults(files: preview.files.count, runStartedAt: preview.runStartedAt,
+                              archivePath: shown(preview, archiveRoot: archiveRoot))
+    }
+
+    /// The archive as the checklist names its root: `archive/2023-11-14_22-13-20/`.
+    private func shown(_ result: ArchiveResult, archiveRoot: String) -> String {
+        archiveRoot + "/" + (result.path as NSString).lastPathComponent + (result.compressed ? "" : "/")
+    }
+
+    private func refusal(_ pending: PendingResults, archiveRoot: String) -> String {
+        "\(config.output) holds \(pending.description) and no archive in \(archiveRoot)/ holds them yet; "
+            + "run `loadops archive` first, or set `unarchived: archive` on this step to archive them before removing"
+    }
+
+    /// Archives the folder's results as `loadops archive` would (and notes it in the history, when
+    /// there is one); returns the lines saying so.
+    private func archiveFirst(folder: OutputFolderGuard, archiveRoot: String) throws -> [String] {
+        let result = try ResultsArchiver.archive(archiveOptions(folder: folder, archiveRoot: archiveRoot, dryRun: false))
+        var lines = result.warnings.map { "warning: \($0)" }
+        let path = shown(result, archiveRoot: archiveRoot)
+        switch result.outcome {
+        case .created, .dryRun:
+            lines.append("archived \(result.files.count) results file\(result.files.count == 1 ? "" : "s") to \(path) first")
+        case .alreadyArchived:
+            lines.append("results already archived in \(path)")
+        }
+        let database = UserPath.resolve(HistoryDefaults.databasePath, relativeTo: workingDirectory)
+        do {
+            if let runID = try ArchiveHistoryLink.record(result, databasePath: database) {
+                lines.append("the archive is recorded against run \(runID) in \(HistoryDefaults.databasePath)")
+            }
+        } catch {
+            lines.append("warning: the archive was not recorded in the history database: \(error)")
+        }
+        return lines
     }
 
     // MARK: command

@@ -29,7 +29,7 @@ struct OutputFolderGuard {
 
     /// nil when the output folder does not exist (nothing to remove).
     init?(output: String, workingDirectory: String) throws {
-        let fullPath = output.hasPrefix("/") ? output : (workingDirectory as NSString).appendingPathComponent(output)
+        let fullPath = UserPath.resolve(output, relativeTo: workingDirectory)
         guard let resolved = Self.realPath(fullPath) else { return nil }
         let home = Self.realPath(NSHomeDirectory()) ?? NSHomeDirectory()
         let cwd = Self.realPath(workingDirectory) ?? workingDirectory
@@ -37,8 +37,46 @@ struct OutputFolderGuard {
         if resolved == "/" || resolved == home || resolved == cwd || cwd.hasPrefix(resolved + "/") {
             throw CleanupError.unsafeOutputFolder(output, resolved: resolved)
         }
+        if let system = Self.systemFolder(containing: resolved) {
+            throw CleanupError.systemOutputFolder(output, resolved: resolved, systemFolder: system)
+        }
         folder = resolved
         displayFolder = output
+    }
+
+    /// Folders the system owns with everything in them: no output folder lies inside one.
+    static let systemTrees = [
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr",
+        "/run", "/snap", "/System", "/Library", "/private/etc", "/cores",
+    ]
+    /// Folders whose every child belongs to someone (a user's home, a service's data): neither they
+    /// nor their direct children (`/home/alice`, `/var/lib/postgresql`) are an output folder.
+    static let parentsOfOthers = ["/home", "/Users", "/var", "/var/lib", "/var/log", "/var/cache", "/private/var"]
+    /// Shared folders that may hold an output folder but never be one: `/tmp/reports` is fine, `/tmp` is not.
+    static let sharedFolders = [
+        "/tmp", "/var/tmp", "/root", "/opt", "/srv", "/mnt", "/media", "/Volumes", "/Applications", "/private",
+        "/private/tmp", "/lost+found",
+    ]
+
+    /// The system folder that `path` (links resolved) is, or lies inside of, when it may not be
+    /// emptied; nil for an ordinary folder. The listed folders are compared with their own links
+    /// resolved too (`/lib` is `/usr/lib` on merged-/usr systems, `/tmp` is `/private/tmp` on macOS).
+    static func systemFolder(containing path: String) -> String? {
+        func forms(_ folder: String) -> [String] {
+            guard let resolved = realPath(folder), resolved != folder else { return [folder] }
+            return [folder, resolved]
+        }
+        for tree in systemTrees {
+            for form in forms(tree) where path == form || path.hasPrefix(form + "/") { return tree }
+        }
+        for parent in parentsOfOthers {
+            for form in forms(parent) {
+                if path == form { return parent }
+                if path.hasPrefix(form + "/"), !path.dropFirst(form.count + 1).contains("/") { return parent }
+            }
+        }
+        for shared in sharedFolders where forms(shared).contains(path) { return shared }
+        return nil
     }
 
     /// Paths the patterns match, each checked to lie strictly inside the folder.

@@ -80,6 +80,8 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public var tolerancePercent: Double
     public var aggregate: ScopeComparison
     public var endpoints: [ScopeComparison]
+    /// How the two runs' configurations differ (`ConfigurationDifference`); empty when they are comparable.
+    public var configurationDifferences: [String]
 
     enum CodingKeys: String, CodingKey {
         case currentLabel = "current"
@@ -88,7 +90,11 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         case baselineStartedAt = "baseline_started_at"
         case tolerancePercent = "tolerance_percent"
         case aggregate, endpoints
+        case configurationDifferences = "configuration_differences"
     }
+
+    /// The two runs were measured under the same configuration, so their figures can be compared.
+    public var isComparable: Bool { configurationDifferences.isEmpty }
 
     public var scopes: [ScopeComparison] { [aggregate] + endpoints }
 
@@ -129,7 +135,8 @@ public enum BaselineComparison {
         }
         return ComparisonReport(currentLabel: currentLabel, baselineLabel: baselineLabel,
                                 currentStartedAt: current.startedAt, baselineStartedAt: baseline.startedAt,
-                                tolerancePercent: tolerance.percent, aggregate: aggregate, endpoints: scopes)
+                                tolerancePercent: tolerance.percent, aggregate: aggregate, endpoints: scopes,
+                                configurationDifferences: ConfigurationDifference.between(current: current, baseline: baseline))
     }
 
     static func rows(current: ResultsDocument.Endpoint, baseline: ResultsDocument.Endpoint,

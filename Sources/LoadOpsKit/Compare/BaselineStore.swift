@@ -6,6 +6,7 @@ public enum BaselineError: Error, CustomStringConvertible, Equatable, ExitStatus
     case exists(path: String)
     case writeFailed(path: String, reason: String)
     case missing(path: String)
+    case incompleteRun(status: RunStatus)
 
     public var description: String {
         switch self {
@@ -17,6 +18,9 @@ public enum BaselineError: Error, CustomStringConvertible, Equatable, ExitStatus
             return "cannot write baseline \(path): \(reason)"
         case .missing(let path):
             return "no baseline at \(path): promote a run with `loadops baseline promote RUN|FILE`, or pass --baseline"
+        case .incompleteRun(let status):
+            return "the run is \(status.rawValue): its figures cover only part of the planned load, so it is a poor reference; "
+                + "pass --force to promote it anyway"
         }
     }
 
@@ -43,12 +47,13 @@ public enum BaselineStore {
         (folder as NSString).appendingPathComponent("\(name).json")
     }
 
-    /// Writes `document` as `folder/NAME.json` atomically; an existing baseline is replaced only with `force`.
-    /// Returns the path written.
+    /// Writes `document` as `folder/NAME.json` atomically; an existing baseline is replaced, and an
+    /// interrupted or aborted run promoted, only with `force`. Returns the path written.
     @discardableResult
     public static func promote(_ document: ResultsDocument, name: String = defaultName, folder: String = defaultFolder,
                                force: Bool = false) throws(BaselineError) -> String {
         guard isValid(name: name) else { throw .invalidName(name) }
+        guard document.status == .completed || force else { throw .incompleteRun(status: document.status) }
         let path = path(name: name, folder: folder)
         do {
             try AtomicFileWriter.createFolder(folder)

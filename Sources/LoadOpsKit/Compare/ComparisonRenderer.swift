@@ -20,6 +20,7 @@ public enum ComparisonRenderer {
     /// Plain aligned columns, one block per scope.
     public static func table(_ report: ComparisonReport) -> String {
         var lines = [header(report), ""]
+        if !report.isComparable { lines += comparabilityLines(report) + [""] }
         var table = TextTable(headers: ["Scope", "Metric", "Baseline", "Current", "Change", "Flag"], leftAligned: [0, 1, 5])
         var oneSided: [String] = []
         for (index, scope) in report.scopes.enumerated() {
@@ -39,7 +40,7 @@ public enum ComparisonRenderer {
             lines += oneSided
         }
         lines.append("")
-        lines.append(verdict(report))
+        lines += verdictLines(report)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -50,6 +51,12 @@ public enum ComparisonRenderer {
         // Bullets: consecutive plain lines would run together into one Markdown paragraph.
         lines += header(report).split(separator: "\n").map { "- " + $0 }
         lines.append("")
+        if !report.isComparable {
+            let warning = comparabilityLines(report)
+            lines.append("**" + warning[0] + "**")
+            lines += warning.dropFirst().map { "- " + $0.trimmingCharacters(in: .whitespaces).dropFirst(2) }
+            lines.append("")
+        }
         lines.append("| Scope | Metric | Baseline | Current | Change | Flag |")
         lines.append("|---|---|---:|---:|---:|---|")
         var oneSided: [String] = []
@@ -67,7 +74,7 @@ public enum ComparisonRenderer {
             lines += oneSided
         }
         lines.append("")
-        lines.append(verdict(report))
+        lines += verdictLines(report)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -104,14 +111,30 @@ public enum ComparisonRenderer {
         let date = ResultsDocument.iso8601(fractional: false)
         return "Current: \(report.currentLabel) (\(date.string(from: report.currentStartedAt)))\n"
             + "Baseline: \(report.baselineLabel) (\(date.string(from: report.baselineStartedAt)))\n"
-            + "Tolerance: ±\(ReportNumber.decimal(report.tolerancePercent))% (floors: 1 ms for latencies, 0.1 point for rates, 1 req/s for rps unless overridden)"
+            + "Tolerance: ±\(ReportNumber.decimal(report.tolerancePercent))% (changes smaller than 1 ms for latencies, 0.1 point for rates or 1 req/s for rps are never flagged)"
     }
 
-    static func verdict(_ report: ComparisonReport) -> String {
+    /// The warning above a comparison of runs made under different configurations.
+    static func comparabilityLines(_ report: ComparisonReport) -> [String] {
+        ["⚠ Not comparable: the runs were made with different configurations, so changes below may not be regressions or improvements:"]
+            + report.configurationDifferences.map { "  - " + $0 }
+    }
+
+    /// One line: the regressions, at most `limit` of them named (a cron mail's subject-sized verdict).
+    public static func verdict(_ report: ComparisonReport, limit: Int = 3) -> String {
         let regressions = report.regressions
         guard !regressions.isEmpty else { return "No regression beyond the tolerance." }
-        let list = regressions.map { "\($0.scope.title) \($0.row.metric.rawValue) \($0.row.changeText)" }
+        var list = regressions.prefix(limit).map { "\($0.scope.title) \($0.row.metric.rawValue) \($0.row.changeText)" }
+        if regressions.count > limit { list.append("and \(regressions.count - limit) more") }
         return "\(regressions.count) regression\(regressions.count == 1 ? "" : "s"): \(list.joined(separator: "; "))"
+    }
+
+    /// Every regression on a line of its own, under a count.
+    static func verdictLines(_ report: ComparisonReport) -> [String] {
+        let regressions = report.regressions
+        guard regressions.count > 1 else { return [verdict(report)] }
+        return ["\(regressions.count) regressions:"]
+            + regressions.map { "  - \($0.scope.title) \($0.row.metric.rawValue) \($0.row.changeText)" }
     }
 
     static func presenceLine(_ scope: ScopeComparison) -> String {

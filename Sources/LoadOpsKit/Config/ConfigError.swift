@@ -83,24 +83,3 @@ struct SourceLocation: Sendable, Equatable {
         SourceLocation(file: "(defaults)", field: field)
     }
 }
-
-/// What a value should have looked like; turned into a `ConfigError` by the caller, who knows where the value came from.
-public struct ValueFormatError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// e.g. `a whole number >= 1`.
-    public var expected: String
-    /// The offending text as written.
-    public var found: String
-
-    public init(expected: String, found: String) {
-        self.expected = expected
-        self.found = found
-    }
-
-    public var description: String {
-        "expected \(expected), got \(Self.quoted(found))"
-    }
-
-    static func quoted(_ text: String) -> String {
-        text.isEmpty ? "nothing" : "\"\(text)\""
-    }
-}

@@ -10,6 +10,22 @@ struct ConfigProvenance {
     var stageDrafts: [StageDraft] = []
     /// Position of each endpoint in the file, parallel to `LoadOpsConfig.endpoints`.
     var endpointLocations: [SourceLocation] = []
+    /// What the environment and the flags set that asks for a flat run instead of the file's stages.
+    var flatRun = FlatRunRequest()
+}
+
+/// A duration (`--duration`, `LOAD_TEST_DURATION_SECONDS`), a user count in the closed model
+/// (`--users-max`, `LOAD_TEST_USERS_MAX`) or a rate in the open model (`--rate`, `LOAD_TEST_RATE`)
+/// given outside the file replaces the file's stages rather than being silently ignored. Decided
+/// once every layer is applied, since the model may change last.
+struct FlatRunRequest {
+    var duration = false
+    var users = false
+    var rate = false
+
+    func replacesStages(model: LoadModel) -> Bool {
+        duration || (model == .closed && users) || (model == .open && rate)
+    }
 }
 
 struct StageDraft {
@@ -30,7 +46,8 @@ struct ConfigFileParser {
     let homeDirectory: String
 
     static let topLevelKeys = [
-        "host", "allow_hosts", "environment", "insecure", "output", "load", "endpoints", "credentials", "thresholds",
+        "host", "allow_hosts", "environment", "insecure", "follow_redirects", "output", "load", "endpoints", "credentials", "thresholds",
+        "redact_query",
     ]
     static let loadKeys = [
         "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages",
@@ -51,6 +68,7 @@ struct ConfigFileParser {
         }
         if let environment = top["environment"] { config.environment = try environment.string() }
         if let insecure = top["insecure"] { config.insecure = try insecure.bool() }
+        if let follow = top["follow_redirects"] { config.followRedirects = try follow.bool() }
         if let output = top["output"] { config.output = try output.string(expected: "a folder name") }
         if let load = top["load"] { try parseLoad(load, into: &config.load, provenance: &provenance) }
         if let endpoints = top["endpoints"] {
@@ -60,6 +78,10 @@ struct ConfigFileParser {
         }
         if let credentials = top["credentials"] { config.credentials = try parseCredentials(credentials) }
         if let thresholds = top["thresholds"] { config.thresholds = try parseThresholds(thresholds) }
+        if let names = top["redact_query"] {
+            config.redactQuery = try names.listOrSingle(expected: "a list of query parameter names such as [sig, session_id]")
+                .map { try $0.string(expected: "a query parameter name") }
+        }
     }
 
     /// Yams reports syntax errors with a position; keep it and drop the rest of its text (a snippet of the file).
@@ -102,13 +124,15 @@ struct ConfigFileParser {
             load.model = try model.parse(.model)
             provenance.model = model.location
         }
-        if let users = section["users"] { load.users = try users.parse(.wholeNumber(atLeast: 1)) }
-        if let spawnRate = section["spawn_rate"] { load.spawnRate = try spawnRate.parse(.positiveNumber) }
+        if let users = section["users"] { load.users = try users.parse(.wholeNumber(in: 1...LoadLimits.maximumUsers)) }
+        if let spawnRate = section["spawn_rate"] {
+            load.spawnRate = try spawnRate.parse(.positiveNumber(atMost: LoadLimits.maximumSpawnRate))
+        }
         if let duration = section["duration"] { load.duration = try duration.parse(.positiveDuration) }
         if let thinkTime = section["think_time"] { load.thinkTime = try thinkTime.parse(.thinkTime) }
         if let rate = section["rate"] { load.rate = try rate.parse(.positiveRate) }
         if let connections = section["max_connections"] {
-            load.maxConnections = try connections.parse(.wholeNumber(atLeast: 1))
+            load.maxConnections = try connections.parse(.wholeNumber(in: 1...LoadLimits.maximumUsers))
         }
         if let timeout = section["timeout"] { load.timeout = try timeout.parse(.positiveDuration) }
         if let stages = section["stages"] { provenance.stageDrafts = try parseStages(stages) }
@@ -121,9 +145,8 @@ struct ConfigFileParser {
                 throw item.error("a stage needs a duration, e.g. { duration: 10m, users: 50 }")
             }
             // Zero is a valid target: a ramp down to nothing.
-            let rateRule = ValueRule<Double>(expected: RateParser.expectation) { try? RateParser.perSecond(from: $0) }
-            let users = try stage["users"]?.parse(.wholeNumber(atLeast: 0))
-            let rate = try stage["rate"]?.parse(rateRule)
+            let users = try stage["users"]?.parse(.wholeNumber(in: 0...LoadLimits.maximumUsers))
+            let rate = try stage["rate"]?.parse(.stageRate)
             guard users != nil || rate != nil else {
                 throw item.error("a stage needs a target: users (closed model) or rate (open model)")
             }
@@ -163,9 +186,6 @@ struct ConfigFileParser {
 
     /// `~` is the home folder; a relative path is relative to the configuration file, not to wherever loadops is run.
     func resolvePath(_ path: String) -> String {
-        if path == "~" { return homeDirectory }
-        if path.hasPrefix("~/") { return (homeDirectory as NSString).appendingPathComponent(String(path.dropFirst(2))) }
-        if path.hasPrefix("/") { return path }
-        return (baseDirectory as NSString).appendingPathComponent(path)
+        UserPath.resolve(path, relativeTo: baseDirectory, home: homeDirectory)
     }
 }

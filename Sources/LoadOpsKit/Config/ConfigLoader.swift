@@ -3,8 +3,9 @@ import Foundation
 /// Values given on the command line; nil means "not given". Durations and rates stay text
 /// so the flags accept `10m` and `50/s` and are checked by the same rules as the file.
 ///
-/// A command-line `--duration`, `--users-max` (closed model) or `--rate` (open model) asks for a
-/// flat run, so it replaces a stage profile from the file rather than being silently ignored.
+/// A `--duration`, `--users-max` (closed model) or `--rate` (open model), like the variables
+/// `LOAD_TEST_DURATION_SECONDS`, `LOAD_TEST_USERS_MAX` and `LOAD_TEST_RATE`, asks for a flat run,
+/// so it replaces a stage profile from the file rather than being silently ignored.
 public struct ConfigOverrides: Sendable, Equatable {
     public var host: String?
     public var usersMax: Int?
@@ -38,7 +39,7 @@ public struct ConfigOverrides: Sendable, Equatable {
 public enum ConfigLoader {
     public static let defaultFileName = "loadops.yml"
 
-    /// The `LOAD_TEST_*` variables of the guide's `.env.load-testing` that loadops reads.
+    /// The `LOAD_TEST_*` variables of the operations guide's `.env.load-testing` that loadops reads.
     public static let environmentVariables = [
         "LOAD_TEST_HOST", "LOAD_TEST_USERS_MAX", "LOAD_TEST_SPAWN_RATE", "LOAD_TEST_DURATION_SECONDS",
         "LOAD_TEST_OUTPUT", "LOAD_TEST_MODEL", "LOAD_TEST_RATE", "LOAD_TEST_ENVIRONMENT",
@@ -82,7 +83,7 @@ public enum ConfigLoader {
             return FileManager.default.fileExists(atPath: fullPath)
                 ? LocatedFile(fullPath: fullPath, displayPath: defaultFileName) : nil
         }
-        let fullPath = path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+        let fullPath = UserPath.resolve(path, relativeTo: workingDirectory)
         guard FileManager.default.fileExists(atPath: fullPath) else { throw ConfigError.missingFile(path) }
         return LocatedFile(fullPath: fullPath, displayPath: path)
     }
@@ -131,14 +132,21 @@ public enum ConfigLoader {
         for (name, value, location) in variables {
             switch name {
             case "LOAD_TEST_HOST": config.host = try read(value, .httpURL, at: location)
-            case "LOAD_TEST_USERS_MAX": config.load.users = try read(value, .wholeNumber(atLeast: 1), at: location)
-            case "LOAD_TEST_SPAWN_RATE": config.load.spawnRate = try read(value, .positiveNumber, at: location)
-            case "LOAD_TEST_DURATION_SECONDS": config.load.duration = try read(value, .positiveDuration, at: location)
+            case "LOAD_TEST_USERS_MAX":
+                config.load.users = try read(value, .wholeNumber(in: 1...LoadLimits.maximumUsers), at: location)
+                provenance.flatRun.users = true
+            case "LOAD_TEST_SPAWN_RATE":
+                config.load.spawnRate = try read(value, .positiveNumber(atMost: LoadLimits.maximumSpawnRate), at: location)
+            case "LOAD_TEST_DURATION_SECONDS":
+                config.load.duration = try read(value, .positiveDuration, at: location)
+                provenance.flatRun.duration = true
             case "LOAD_TEST_OUTPUT": config.output = try read(value, .nonEmpty, at: location)
             case "LOAD_TEST_MODEL":
                 config.load.model = try read(value, .model, at: location)
                 provenance.model = location
-            case "LOAD_TEST_RATE": config.load.rate = try read(value, .positiveRate, at: location)
+            case "LOAD_TEST_RATE":
+                config.load.rate = try read(value, .positiveRate, at: location)
+                provenance.flatRun.rate = true
             case "LOAD_TEST_ENVIRONMENT": config.environment = value
             default: break
             }
@@ -152,31 +160,34 @@ public enum ConfigLoader {
     ) throws {
         if let host = overrides.host { config.host = try read(host, .httpURL, at: .commandLine("--host")) }
         if let users = overrides.usersMax {
-            config.load.users = try read(String(users), .wholeNumber(atLeast: 1), at: .commandLine("--users-max"))
+            config.load.users = try read(
+                String(users), .wholeNumber(in: 1...LoadLimits.maximumUsers), at: .commandLine("--users-max"))
+            provenance.flatRun.users = true
         }
         if let spawnRate = overrides.spawnRate {
             let text = DecimalNumber.format(spawnRate)
-            guard spawnRate.isFinite, spawnRate > 0 else {
-                throw ConfigError.invalid(.commandLine("--spawn-rate"), "expected a number > 0, got \"\(text)\"")
+            guard spawnRate.isFinite, spawnRate > 0, spawnRate <= LoadLimits.maximumSpawnRate else {
+                throw ConfigError.invalid(
+                    .commandLine("--spawn-rate"),
+                    "expected a number > 0 and at most \(DecimalNumber.format(LoadLimits.maximumSpawnRate)), got \"\(text)\"")
             }
             config.load.spawnRate = spawnRate
         }
         if let duration = overrides.duration {
             config.load.duration = try read(duration, .positiveDuration, at: .commandLine("--duration"))
+            provenance.flatRun.duration = true
         }
         if let output = overrides.output { config.output = try read(output, .nonEmpty, at: .commandLine("--output")) }
         if let model = overrides.model {
             config.load.model = model
             provenance.model = .commandLine("--model")
         }
-        if let rate = overrides.rate { config.load.rate = try read(rate, .positiveRate, at: .commandLine("--rate")) }
+        if let rate = overrides.rate {
+            config.load.rate = try read(rate, .positiveRate, at: .commandLine("--rate"))
+            provenance.flatRun.rate = true
+        }
         if let insecure = overrides.insecure { config.insecure = insecure }
         if let environment = overrides.environment { config.environment = environment }
-
-        let asksForFlatRun = overrides.duration != nil
-            || (config.load.model == .closed && overrides.usersMax != nil)
-            || (config.load.model == .open && overrides.rate != nil)
-        if asksForFlatRun { provenance.stageDrafts = [] }
     }
 
     private static func read<T>(_ text: String, _ rule: ValueRule<T>, at location: SourceLocation) throws -> T {
@@ -189,10 +200,12 @@ public enum ConfigLoader {
 
     // MARK: checks across settings
 
-    /// Checks that depend on the final model, which any layer may have changed.
+    /// Checks that depend on the final model, which any layer may have changed, and on the
+    /// settings together: stages against the model, the run's length, endpoint identities.
     private static func finish(_ config: inout LoadOpsConfig, provenance: ConfigProvenance) throws {
         let model = config.load.model
-        config.load.stages = try provenance.stageDrafts.map { draft in
+        let stageDrafts = provenance.flatRun.replacesStages(model: model) ? [] : provenance.stageDrafts
+        config.load.stages = try stageDrafts.map { draft in
             switch model {
             case .closed:
                 guard let users = draft.users else {
@@ -210,12 +223,23 @@ public enum ConfigLoader {
                 return LoadStage(duration: draft.duration, target: rate, ramp: draft.ramp)
             }
         }
+        if let first = stageDrafts.first, config.load.plannedDuration > LoadLimits.maximumDurationSeconds {
+            var location = first.location
+            location.field = "load.stages"
+            throw ConfigError.invalid(
+                location, "the stages add up to \(DurationParser.format(config.load.plannedDuration)); a run lasts at most \(LoadLimits.durationText)")
+        }
 
         var endpointLocations = provenance.endpointLocations
         if config.endpoints.isEmpty {
             config.endpoints = [EndpointConfig(method: "GET", path: "/")]
             endpointLocations = [.defaults("endpoints")]
         }
+        func location(ofEndpoint index: Int) -> SourceLocation {
+            endpointLocations.indices.contains(index) ? endpointLocations[index] : provenance.model
+        }
+        maskSecrets(in: &config)
+        try checkEndpointIdentities(config.endpoints, location: location(ofEndpoint:))
 
         guard model == .open, config.load.stages.isEmpty, config.load.rate == nil else { return }
         guard config.endpoints.contains(where: { $0.rate != nil }) else {
@@ -226,10 +250,54 @@ public enum ConfigLoader {
         }
         if let missing = config.endpoints.indices.first(where: { config.endpoints[$0].rate == nil }) {
             let endpoint = config.endpoints[missing]
+            let path = Redaction.maskQuery(endpoint.path, extraNames: config.redactQuery)
             throw ConfigError.invalid(
-                endpointLocations.indices.contains(missing) ? endpointLocations[missing] : provenance.model,
-                "\(endpoint.method) \(endpoint.path) has no rate while other endpoints do: with the open model give it one "
-                    + "(e.g. \"\(endpoint.method.lowercased()) \(endpoint.path)\": 10/s) or set load.rate to share among the endpoints without one")
+                location(ofEndpoint: missing),
+                "\(endpoint.method) \(path) has no rate while other endpoints do: with the open model give it one "
+                    + "(e.g. \"\(endpoint.method.lowercased()) \(path)\": 10/s) or set load.rate to share among the endpoints without one")
+        }
+    }
+
+    /// Endpoint names are what every output shows (CSVs, results.json, the summary, the log, the
+    /// history), so the values of secret query parameters are masked in them here, once; the path
+    /// keeps them, and the request still sends them. Threshold scopes are masked the same way, so
+    /// one written with the real value still finds its endpoint.
+    private static func maskSecrets(in config: inout LoadOpsConfig) {
+        let names = config.redactQuery
+        for index in config.endpoints.indices {
+            config.endpoints[index].name = Redaction.maskQuery(config.endpoints[index].name, extraNames: names)
+        }
+        var thresholds: [String: [String]] = [:]
+        for (scope, expressions) in config.thresholds {
+            thresholds[Redaction.maskQuery(scope, extraNames: names), default: []] += expressions
+        }
+        config.thresholds = thresholds
+    }
+
+    /// Results are kept per method and name (the CSVs' Type and Name, the history's keys), so two
+    /// endpoints with both the same would be counted as one and could not be recorded.
+    private static func checkEndpointIdentities(
+        _ endpoints: [EndpointConfig], location: (Int) -> SourceLocation
+    ) throws {
+        struct Identity: Hashable {
+            var method: String
+            var name: String
+        }
+        var seen: [Identity: Int] = [:]
+        for (index, endpoint) in endpoints.enumerated() {
+            let identity = Identity(method: endpoint.method, name: endpoint.name)
+            guard let first = seen[identity] else {
+                seen[identity] = index
+                continue
+            }
+            let earlier = location(first)
+            var position = earlier.file
+            if let line = earlier.line { position += ":\(line)" + (earlier.column.map { ":\($0)" } ?? "") }
+            throw ConfigError.invalid(
+                location(index),
+                "\(endpoint.method) \(endpoint.name) is already the name of the endpoint at \(position)"
+                    + (earlier.field.map { " (\($0))" } ?? "") + ": results are kept per method and name, "
+                    + "so give one of them a distinct `name:`")
         }
     }
 }

@@ -24,10 +24,11 @@ struct ConfigNode {
     /// The resolved YAML type (`int`, `str`, `null`, ...).
     var tagName: Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
 
-    /// How the value looks in a message: `"-3"`, `a list`, `a mapping`.
+    /// How the value looks in a message: `"-3"`, `a list`, `a mapping`; a URL's password and
+    /// secret query values masked.
     var found: String {
         switch node {
-        case .scalar(let scalar): return ValueFormatError.quoted(scalar.string)
+        case .scalar(let scalar): return ValueFormatError.quoted(Redaction.redactURL(scalar.string))
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

@@ -10,7 +10,9 @@ public enum ConfigRenderer {
         lines.append("allow_hosts: \(flowList(config.allowHosts.map(scalar)))")
         if let environment = config.environment { lines.append("environment: \(scalar(environment))") }
         lines.append("insecure: \(config.insecure)")
+        lines.append("follow_redirects: \(config.followRedirects)")
         lines.append("output: \(scalar(config.output))")
+        if !config.redactQuery.isEmpty { lines.append("redact_query: \(flowList(config.redactQuery.map(scalar)))") }
         lines += loadSection(config.load)
         lines += endpointsSection(config.endpoints)
         switch config.credentials {

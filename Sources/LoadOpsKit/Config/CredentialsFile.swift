@@ -1,6 +1,6 @@
 import Foundation
 
-/// The key/secret pairs of seed 003 (`ecsctl.sh creds` output saved as `~/.ecs/.htpasswd`):
+/// An ECS deployment's key/secret pairs (`ecsctl.sh creds` output saved as `~/.ecs/.htpasswd`):
 /// one `key:secret` per line, sent as HTTP basic auth. Blank lines and `#` comments are skipped.
 public enum CredentialsFile {
     public static func load(path: String) throws -> [(key: String, secret: String)] {

@@ -12,7 +12,6 @@ import Yams
 enum EndpointParser {
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     static let keys = ["name", "method", "path", "headers", "body", "weight", "rate", "expect"]
-    static let placeholderHelp = "placeholders are {uuid}, {seq} and {int:A-B} with A <= B"
 
     struct Parsed {
         var endpoint: EndpointConfig
@@ -70,7 +69,9 @@ enum EndpointParser {
         default:
             throw keyNode.mismatch("\"METHOD PATH\" such as \"get /health\"")
         }
-        try checkPath(pathText, at: keyNode)
+        // Where the path starts in the key's text, for the column of a bad placeholder.
+        let pathOffset = text.unicodeScalars.distance(from: text.startIndex, to: words[words.count - 1].startIndex)
+        try checkPath(pathText, at: keyNode, offset: pathOffset)
         var endpoint = EndpointConfig(method: method, path: pathText)
         if let value, !value.isNull {
             switch value.node {
@@ -90,10 +91,10 @@ enum EndpointParser {
         if let headers = fields["headers"] { endpoint.headers = try parseHeaders(headers) }
         if let body = fields["body"] {
             let text = try bodyText(body)
-            try checkPlaceholders(in: text, at: body, requireAll: false)
+            try checkBodyPlaceholders(body, text: text)
             endpoint.body = text
         }
-        if let weight = fields["weight"] { endpoint.weight = try weight.parse(.positiveNumber) }
+        if let weight = fields["weight"] { endpoint.weight = try weight.parse(.positiveNumber(atMost: LoadLimits.maximumWeight)) }
         if let rate = fields["rate"] { endpoint.rate = try rate.parse(.positiveRate) }
         if let expect = fields["expect"] {
             endpoint.expectedStatus = try expect.listOrSingle(expected: "a status code or a list such as [200, 201]")
@@ -105,61 +106,48 @@ enum EndpointParser {
 
     private static func parsePath(_ node: ConfigNode) throws -> String {
         let path = try node.string(expected: "a path starting with /")
-        try checkPath(path, at: node)
+        try checkPath(path, at: node, offset: 0)
         return path
     }
 
-    private static func checkPath(_ path: String, at node: ConfigNode) throws {
+    /// `offset`: where the path starts in the node's text (after `get ` in the shorthand).
+    private static func checkPath(_ path: String, at node: ConfigNode, offset: Int) throws {
+        // The query may hold a key: messages show it masked.
+        let shown = ValueFormatError.quoted(Redaction.maskQuery(path))
         guard path.hasPrefix("/") else {
-            throw node.error("expected a path starting with /, got \(ValueFormatError.quoted(path))")
+            throw node.error("expected a path starting with /, got \(shown)")
         }
         guard !path.contains(where: { $0 == " " || $0 == "\t" }) else {
-            throw node.error("a path cannot contain spaces, got \(ValueFormatError.quoted(path))")
+            throw node.error("a path cannot contain spaces, got \(shown)")
         }
-        try checkPlaceholders(in: path, at: node, requireAll: true)
+        try checkPlaceholders(in: path, at: node, offset: offset, everyBraceIsPlaceholder: true)
     }
 
-    /// In a path every `{...}` must be a placeholder. In a body or header, JSON braces are
-    /// everywhere, so only `{word}` and `{word:...}` are taken to be meant as placeholders.
-    static func checkPlaceholders(in text: String, at node: ConfigNode, requireAll: Bool) throws {
-        var searchStart = text.startIndex
-        while let open = text[searchStart...].firstIndex(of: "{") {
-            searchStart = text.index(after: open)
-            let afterOpen = text[searchStart...]
-            guard let close = afterOpen.firstIndex(of: "}") else {
-                if requireAll { throw node.error("unclosed \"{\" in \(ValueFormatError.quoted(text)); \(placeholderHelp)") }
-                return
-            }
-            let inside = String(afterOpen[..<close])
-            if requireAll {
-                searchStart = text.index(after: close)
-            } else {
-                // `{"id":"{uuid}"}`: the outer brace is JSON; the inner one is looked at on the next turn.
-                let looksLikePlaceholder = (inside.first.map { $0.isASCII && $0.isLetter } ?? false)
-                    && !inside.contains(where: { "{\"' ".contains($0) })
-                guard looksLikePlaceholder else { continue }
-            }
-            if let problem = placeholderProblem(inside) {
-                throw node.error("\(problem) in \(ValueFormatError.quoted(text)); \(placeholderHelp)")
-            }
+    /// Reads `text` the way the generator will (`PlaceholderSyntax`) and reports a bad placeholder
+    /// at its own line and column.
+    static func checkPlaceholders(in text: String, at node: ConfigNode, offset: Int = 0, everyBraceIsPlaceholder: Bool = false) throws {
+        do {
+            _ = try PlaceholderSyntax.parts(text, everyBraceIsPlaceholder: everyBraceIsPlaceholder)
+        } catch {
+            var location = node.location
+            if let column = column(of: offset + error.offset, in: node) { location.column = column }
+            throw ConfigError.invalid(
+                location, "\(error.message) in \(ValueFormatError.quoted(Redaction.maskQuery(text))); \(PlaceholderSyntax.help)")
         }
     }
 
-    /// Nil when `{inside}` is a placeholder the generator fills.
-    static func placeholderProblem(_ inside: String) -> String? {
-        if inside == "uuid" || inside == "seq" { return nil }
-        if inside.hasPrefix("int:") {
-            let bounds = inside.dropFirst(4).split(separator: "-", omittingEmptySubsequences: false)
-            guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) else {
-                return "bad placeholder \"{\(inside)}\": expected {int:A-B} with whole numbers A and B"
-            }
-            return low <= high ? nil : "bad placeholder \"{\(inside)}\": the lower bound \(low) is above \(high)"
+    /// The column of the `offset`-th unicode scalar of a one-line scalar's text; nil when the text as
+    /// written differs from the text read (escapes, doubled quotes, folded lines), so only the value's own start is known.
+    private static func column(of offset: Int, in node: ConfigNode) -> Int? {
+        guard case .scalar(let scalar) = node.node, let start = node.node.mark?.column else { return nil }
+        let before = scalar.string.unicodeScalars.prefix(offset)
+        func holds(_ characters: String) -> Bool { before.contains(where: characters.unicodeScalars.contains) }
+        switch scalar.style {
+        case .plain, .any: return holds("\n\r") ? nil : start + offset
+        case .singleQuoted: return holds("\n\r'") ? nil : start + 1 + offset
+        case .doubleQuoted: return holds("\n\r\\\"") ? nil : start + 1 + offset
+        default: return nil
         }
-        var message = "unknown placeholder \"{\(inside)}\""
-        if let suggestion = KeySuggestion.closest(to: inside, among: ["uuid", "seq", "int:1-100"]) {
-            message += " (did you mean \"{\(suggestion)}\"?)"
-        }
-        return message
     }
 
     // MARK: headers and body
@@ -167,9 +155,30 @@ enum EndpointParser {
     private static func parseHeaders(_ node: ConfigNode) throws -> [(String, String)] {
         try node.openMapping(expected: "a mapping of header names to values").map { entry in
             let value = try entry.value.scalarText(expected: "a header value (text)")
-            try checkPlaceholders(in: value, at: entry.value, requireAll: false)
+            // Header values are templates too: the generator fills their placeholders per request.
+            try checkPlaceholders(in: value, at: entry.value)
             return (entry.key, value)
         }
+    }
+
+    /// A body's placeholders, checked in each scalar of a YAML body (so the message points at the
+    /// value) and then in the text sent, which is what the generator reads.
+    private static func checkBodyPlaceholders(_ node: ConfigNode, text: String) throws {
+        func visit(_ node: ConfigNode) throws {
+            switch node.node {
+            case .scalar(let scalar): try checkPlaceholders(in: scalar.string, at: node)
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    try visit(node.child(key, path: node.path))
+                    try visit(node.child(value, path: "\(node.path).\(key.string ?? "")"))
+                }
+            case .sequence(let sequence):
+                for (index, item) in sequence.enumerated() { try visit(node.child(item, path: "\(node.path)[\(index)]")) }
+            case .alias: break
+            }
+        }
+        try visit(node)
+        try checkPlaceholders(in: text, at: node)
     }
 
     /// A mapping or list becomes compact JSON in file order. A scalar is sent as written, so

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The guide's `.env.load-testing`: `KEY=VALUE` lines, `#` comments, optional `export ` and quotes.
+/// The operations guide's `.env.load-testing`: `KEY=VALUE` lines, `#` comments, optional `export ` and quotes.
 enum EnvironmentFile {
     static let fileName = ".env.load-testing"
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Load is only sent to loopback and to hosts the configuration names: to its target and to anyone
-/// watching, a load test looks like a denial-of-service attack (seed 003).
+/// watching, a load test looks like a denial-of-service attack.
 public enum HostPolicy {
     /// Throws `HostNotAllowed` unless the host of `url` is loopback or matches an entry of `allowHosts`
     /// (exact, case-insensitive; `*.example.com` matches any subdomain of example.com).

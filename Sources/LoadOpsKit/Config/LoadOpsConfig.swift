@@ -15,9 +15,16 @@ public struct LoadOpsConfig: Sendable, Equatable {
     public var endpoints: [EndpointConfig]
     public var credentials: CredentialsConfig?
     /// Raw threshold expressions per scope (`"aggregate"` or an endpoint name), kept for the thresholds stage.
+    /// Without `thresholds:` in loadops.yml, `ThresholdSet.defaultExpressions` apply; `thresholds: {}` has none.
     public var thresholds: [String: [String]]
+    /// Follow redirects within the target (at most 10 in a row); `follow_redirects: false` counts a
+    /// 3xx as the answer.
+    public var followRedirects = true
     /// Folder the results are written to.
     public var output: String
+    /// Query parameters whose values are masked in every output, besides those whose names look secret
+    /// (`key`, `api_key`, `token`, `password`, ...; see `Redaction.isSensitiveQueryParameter`).
+    public var redactQuery: [String]
     /// Where the configuration came from, for messages (`loadops.yml`, or `(defaults)`).
     public var sourceDescription: String
 
@@ -29,8 +36,9 @@ public struct LoadOpsConfig: Sendable, Equatable {
         load: LoadSettings = LoadSettings(),
         endpoints: [EndpointConfig] = [],
         credentials: CredentialsConfig? = nil,
-        thresholds: [String: [String]] = [:],
+        thresholds: [String: [String]] = ThresholdSet.defaultExpressions,
         output: String = "load_test_reports",
+        redactQuery: [String] = [],
         sourceDescription: String = "(defaults)"
     ) {
         self.host = host
@@ -42,8 +50,12 @@ public struct LoadOpsConfig: Sendable, Equatable {
         self.credentials = credentials
         self.thresholds = thresholds
         self.output = output
+        self.redactQuery = redactQuery
         self.sourceDescription = sourceDescription
     }
+
+    /// The thresholds are the defaults (loadops.yml has no `thresholds:`, or writes exactly them).
+    public var thresholdsAreDefault: Bool { thresholds == ThresholdSet.defaultExpressions }
 }
 
 public enum LoadModel: String, Sendable, Equatable, CaseIterable {
@@ -55,7 +67,7 @@ public enum LoadModel: String, Sendable, Equatable, CaseIterable {
 
 public struct LoadSettings: Sendable, Equatable {
     public var model: LoadModel
-    /// Closed model: the number of users (Locust `--users`, the guide's `--users-max`).
+    /// Closed model: the number of users (Locust `--users`, `--users-max` of the operations guide's `run_load_tests.sh`).
     public var users: Int
     /// Closed model: users started per second.
     public var spawnRate: Double
@@ -162,7 +174,7 @@ public struct EndpointConfig: Sendable, Equatable {
 }
 
 public enum CredentialsConfig: Sendable, Equatable {
-    /// A file of `key:secret` lines (seed 003), rotated across users as HTTP basic auth.
+    /// A file of `key:secret` lines (an ECS deployment's `ecsctl.sh creds` output), rotated across users as HTTP basic auth.
     case basicFile(path: String)
     /// A bearer token read from the named environment variable.
     case bearerEnv(variable: String)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `loadops init`: a commented `loadops.yml` that works against the built-in target, the
-/// guide's checklists in `checklists/`, and the `baselines/` and `archive/` folders of the project layout.
+/// operations guide's checklists in `checklists/`, and the `baselines/` and `archive/` folders of the project layout.
 public enum ProjectInitializer {
     /// Creates what is missing and returns the paths it created. Writes nothing at all when
     /// `loadops.yml` already exists.
@@ -28,7 +28,7 @@ public enum ProjectInitializer {
                     created.append(path)
                 }
             }
-            // The guide's pre-test checklist and cleanup scripts, as data; existing ones are kept.
+            // The operations guide's pre-test checklist and cleanup scripts, as data; existing ones are kept.
             for (name, text) in [("preflight.yml", ChecklistTemplates.preflightTemplate),
                                  ("cleanup.yml", ChecklistTemplates.cleanupTemplate),
                                  ("post-test.yml", ChecklistTemplates.postTestTemplate)] {
@@ -54,7 +54,7 @@ public enum ProjectInitializer {
         return created
     }
 
-    /// The starting `loadops.yml`: seed 001's check-in endpoints against the built-in target, closed model, 30 seconds.
+    /// The starting `loadops.yml`: the check-in API's endpoints against the built-in target, closed model, 30 seconds.
     public static let template = """
         # loadops.yml: what to load test and how hard. Written by `loadops init`.
         #
@@ -89,8 +89,9 @@ public enum ProjectInitializer {
           #   - { duration: 10m, rate: 100/min }
           #   - { duration: 30m, rate: 500/min }
 
-        # The vets-api check-in load profile (seed 001), which `loadops target` serves. The weights keep its mix in the closed
-        # model; the rates are its requests per minute, for the open model.
+        # The check-in API's load profile (sessions, patient check-in, pre check-in), which `loadops target`
+        # serves. The weights keep its mix in the closed model; the rates are its requests per minute, for
+        # the open model.
         # Placeholders: {uuid}, {seq} (1, 2, 3...), {int:1-100}.
         endpoints:
           - method: GET
@@ -121,7 +122,8 @@ public enum ProjectInitializer {
             weight: 4
             # rate: 2417/min
 
-        # A deployment that needs key:secret credentials (seed 003), sent as HTTP basic auth:
+        # A deployment that needs credentials: a file of key:secret lines (as `ecsctl.sh creds` prints
+        # them for an ECS deployment), rotated across users as HTTP basic auth:
         # credentials:
         #   file: ~/.ecs/.htpasswd
         # or a bearer token taken from an environment variable:

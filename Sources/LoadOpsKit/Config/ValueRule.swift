@@ -23,6 +23,14 @@ extension ValueRule where Value == Int {
         }
     }
 
+    /// Users and connections: the message names both ends, so a huge number says what the limit is.
+    static func wholeNumber(in range: ClosedRange<Int>) -> ValueRule {
+        ValueRule(expected: "a whole number from \(range.lowerBound) to \(range.upperBound)") { text in
+            guard let number = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(number) else { return nil }
+            return number
+        }
+    }
+
     static var statusCode: ValueRule {
         ValueRule(expected: "an HTTP status code between 100 and 599") { text in
             guard let code = Int(text.trimmingCharacters(in: .whitespaces)), (100...599).contains(code) else { return nil }
@@ -32,23 +40,34 @@ extension ValueRule where Value == Int {
 }
 
 extension ValueRule where Value == Double {
-    static var positiveNumber: ValueRule {
-        ValueRule(expected: "a number > 0") { text in
-            guard let number = DecimalNumber.parse(text.trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
+    static func positiveNumber(atMost maximum: Double) -> ValueRule {
+        ValueRule(expected: "a number > 0 and at most \(DecimalNumber.format(maximum))") { text in
+            guard let number = DecimalNumber.parse(text.trimmingCharacters(in: .whitespaces)), number > 0, number <= maximum
+            else { return nil }
             return number
         }
     }
 
+    /// Runs, stages, timeouts (checklists' too): more than zero, at most `LoadLimits.maximumDurationSeconds`.
     static var positiveDuration: ValueRule {
-        ValueRule(expected: "a duration > 0 such as 30s, 10m, 1h30m, 500ms or a number of seconds") { text in
-            guard let seconds = try? DurationParser.seconds(from: text), seconds > 0 else { return nil }
+        ValueRule(expected: "a duration > 0 and at most \(LoadLimits.durationText), such as 30s, 10m, 1h30m, 500ms or a number of seconds") { text in
+            guard let seconds = try? DurationParser.seconds(from: text), seconds > 0, seconds <= LoadLimits.maximumDurationSeconds
+            else { return nil }
             return seconds
         }
     }
 
     static var positiveRate: ValueRule {
-        ValueRule(expected: "a rate > 0 such as 50/s, 3005/min, 7200/h or a number per second") { text in
-            guard let rate = try? RateParser.perSecond(from: text), rate > 0 else { return nil }
+        ValueRule(expected: "a rate > 0 and at most \(LoadLimits.rateText), such as 50/s, 3005/min, 7200/h or a number per second") { text in
+            guard let rate = try? RateParser.perSecond(from: text), rate > 0, rate <= LoadLimits.maximumRate else { return nil }
+            return rate
+        }
+    }
+
+    /// A stage's rate: zero is a valid target (a ramp down to nothing).
+    static var stageRate: ValueRule {
+        ValueRule(expected: "a rate from 0 to \(LoadLimits.rateText), such as 50/s, 3005/min, 7200/h or a number per second") { text in
+            guard let rate = try? RateParser.perSecond(from: text), rate <= LoadLimits.maximumRate else { return nil }
             return rate
         }
     }
@@ -57,15 +76,17 @@ extension ValueRule where Value == Double {
 extension ValueRule where Value == ClosedRange<Double> {
     /// `1s-3s` (uniform between the bounds) or a single duration.
     static var thinkTime: ValueRule {
-        ValueRule(expected: "a duration such as 2s, or a range such as 1s-3s with the smaller bound first") { text in
+        ValueRule(expected: "a duration such as 2s, or a range such as 1s-3s with the smaller bound first, at most \(LoadLimits.durationText)") { text in
             let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
             switch bounds.count {
             case 1:
-                guard let seconds = try? DurationParser.seconds(from: text) else { return nil }
+                guard let seconds = try? DurationParser.seconds(from: text), seconds <= LoadLimits.maximumDurationSeconds
+                else { return nil }
                 return seconds...seconds
             case 2:
                 guard let low = try? DurationParser.seconds(from: String(bounds[0])),
-                    let high = try? DurationParser.seconds(from: String(bounds[1])), low <= high
+                    let high = try? DurationParser.seconds(from: String(bounds[1])), low <= high,
+                    high <= LoadLimits.maximumDurationSeconds
                 else { return nil }
                 return low...high
             default:
@@ -98,7 +119,8 @@ extension ValueRule where Value == LoadModel {
 extension ValueRule where Value == String {
     /// Base URL of the system under test.
     static var httpURL: ValueRule {
-        ValueRule(expected: "an http:// or https:// URL with a host name, such as http://127.0.0.1:8000") { text in
+        ValueRule(expected: "an http:// or https:// URL with a host name, such as http://127.0.0.1:8000 "
+                      + "(in a password, write # as %23, / as %2F, ? as %3F and @ as %40)") { text in
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             guard let parts = URLParts(trimmed), ["http", "https"].contains(parts.scheme.lowercased()),
                 !parts.host.isEmpty, parts.portIsValid

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,7 +43,9 @@ final class LoadConnection: ChannelInboundHandler {
     /// Free for the owner's bookkeeping (user slot, position in the idle list, ...).
     var slot: Int = -1
 
-    // Cold: answers split across reads, and requests with placeholders.
+    // Cold: redirects followed for the request in flight, answers split across reads, and requests
+    // with placeholders.
+    private var redirectsFollowed = 0
     private var pending = ByteBuffer()
     private var scratch = ByteBuffer()
     private var bodyScratch = ByteBuffer()
@@ -66,8 +69,9 @@ final class LoadConnection: ChannelInboundHandler {
         self.intendedNanos = intendedNanos
         let template = shared.templates[endpoint]
         reader.reset(expectsNoBody: shared.isHead[endpoint])
+        redirectsFollowed = 0
         let request = template.request(credential: credential, scratch: &scratch, bodyScratch: &bodyScratch,
-                                       random: &shared.random, sequence: &shared.sequence)
+                                       random: &shared.random, sequence: shared.sequence)
         inFlight = true
         sentNanos = NIODeadline.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -111,8 +115,12 @@ final class LoadConnection: ChannelInboundHandler {
             pending = ByteBuffer()
             hasPending = false
         }
-        do {
+        do throws(ResponseReader.ReadError) {
             if let response = try reader.read(&incoming) {
+                if let location = response.location, let redirects = shared.redirects,
+                   followRedirect(response, to: location, policy: redirects, context: context) {
+                    return
+                }
                 let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                     ? nil : .httpStatus(response.status)
                 complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive)
@@ -122,8 +130,35 @@ final class LoadConnection: ChannelInboundHandler {
                 hasPending = true
             }
         } catch {
-            complete(bodyBytes: 0, failure: .other("malformed HTTP response"), reusable: false)
-            close()
+            switch error {
+            case .malformed(let reason):
+                complete(bodyBytes: 0, failure: .malformed(reason), reusable: false)
+                close()
+            }
+        }
+    }
+
+    /// A redirect for the request in flight: sends the next hop on this connection (returns true: the
+    /// request goes on, timed from its first send), or ends the request as a failure naming why
+    /// (returns true), or leaves the answer to be counted as it is (returns false).
+    private func followRedirect(_ response: ResponseReader.Response, to location: String, policy: RedirectPolicy,
+                                context: ChannelHandlerContext) -> Bool {
+        switch policy.decide(status: response.status, location: location, endpoint: endpoint, hop: redirectsFollowed) {
+        case .keep:
+            return false
+        case .fail(let reason):
+            complete(bodyBytes: response.bodyBytes, failure: .redirect(reason), reusable: response.keepAlive)
+            if !response.keepAlive { close() }
+            return true
+        case .follow(let method, let path):
+            // The server is closing this connection: the next hop has nowhere to go, so the answer
+            // counts as it is.
+            guard response.keepAlive else { return false }
+            redirectsFollowed += 1
+            reader.reset(expectsNoBody: method == "HEAD")
+            policy.request(method: method, path: path, credential: credential, into: &scratch)
+            context.writeAndFlush(wrapOutboundOut(scratch), promise: nil)
+            return true
         }
     }
 
@@ -134,22 +169,35 @@ final class LoadConnection: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         isActive = false
-        if inFlight {
-            if let response = reader.connectionClosed() {
-                let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
-                    ? nil : .httpStatus(response.status)
-                complete(bodyBytes: response.bodyBytes, failure: failure, reusable: false)
-            } else {
-                complete(bodyBytes: 0, failure: .connectionReset, reusable: false)
-            }
-        }
+        peerClosed()
         self.context = nil
         owner.connectionClosed(self)
     }
 
+    /// The peer closed the connection: an answer delimited by the close is complete; any other
+    /// answer in flight was cut off.
+    private func peerClosed() {
+        guard inFlight else { return }
+        if let response = reader.connectionClosed() {
+            let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
+                ? nil : .httpStatus(response.status)
+            complete(bodyBytes: response.bodyBytes, failure: failure, reusable: false)
+        } else {
+            complete(bodyBytes: 0, failure: .connectionReset, reusable: false)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if inFlight {
-            complete(bodyBytes: 0, failure: FailureClassifier.classify(error), reusable: false)
+        if let tlsError = error as? NIOSSLError, tlsError == .uncleanShutdown {
+            // The server closed the TCP connection without TLS's close_notify, as many do right after
+            // an answer delimited by the close: that answer is complete all the same.
+            peerClosed()
+        } else if inFlight {
+            let failure = FailureClassifier.classify(error) {
+                // Asked only when the certificate was refused, to say why.
+                try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+            }
+            complete(bodyBytes: 0, failure: failure, reusable: false)
         }
         close()
     }
@@ -171,9 +219,13 @@ final class LoadConnection: ChannelInboundHandler {
     }
 }
 
-/// Maps NIO and socket errors to the failure kinds users see in reports.
+/// Maps NIO, TLS and socket errors to the failure kinds users see in reports.
 enum FailureClassifier {
-    static func classify(_ error: Error) -> FailureKind {
+    /// `peerCertificate` gives the server's certificate when it is at hand (for a refused certificate).
+    static func classify(_ error: Error, peerCertificate: () -> NIOSSLCertificate? = { nil }) -> FailureKind {
+        if let reason = TLSFailureReason.describe(error, peerCertificate: peerCertificate) {
+            return .tls(reason)
+        }
         if let io = error as? IOError {
             return classify(errno: io.errnoCode)
         }
@@ -192,10 +244,6 @@ enum FailureClassifier {
             case .ioOnClosedChannel, .eof, .outputClosed, .alreadyClosed: return .connectionReset
             default: return .other(String(describing: channelError))
             }
-        }
-        let typeName = String(describing: type(of: error))
-        if typeName.contains("SSL") || typeName.contains("TLS") {
-            return .tls(String(describing: error))
         }
         return .other(String(describing: error))
     }

@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
 
 /// What the generator needs to run: where, what, how hard, and with which credentials.
 public struct LoadPlan: Sendable {
@@ -14,6 +13,10 @@ public struct LoadPlan: Sendable {
     public var insecure: Bool
     /// Event loop threads; see `defaultThreads` for the default.
     public var threads: Int
+    /// Follow redirects within the target (`RedirectPolicy`).
+    public var followRedirects = true
+    /// Hosts besides loopback the configuration allows: a redirect anywhere else is a failure naming it.
+    public var allowHosts: [String] = []
 
     public init(target: TargetAddress, endpoints: [EndpointConfig], load: LoadSettings,
                 authorizations: [String] = [], insecure: Bool = false, threads: Int? = nil) {
@@ -22,7 +25,9 @@ public struct LoadPlan: Sendable {
         self.load = load
         self.authorizations = authorizations
         self.insecure = insecure
-        self.threads = max(1, threads ?? Self.defaultThreads(load: load, endpoints: endpoints, cores: System.coreCount))
+        let threads = max(1, threads ?? Self.defaultThreads(load: load, endpoints: endpoints, cores: System.coreCount))
+        // Every loop holds at least one connection, so the open model's cap bounds the loop count too.
+        self.threads = load.model == .open ? min(threads, max(1, load.maxConnections)) : threads
     }
 
     /// Event loops when none are asked for: one per 256 users (open model: per 50,000 requests/s),
@@ -37,8 +42,7 @@ public struct LoadPlan: Sendable {
         case .closed:
             needed = (peakStage ?? Double(load.users)) / 256
         case .open:
-            let endpointRates = endpoints.compactMap(\.rate).reduce(0, +)
-            needed = (peakStage ?? (endpointRates > 0 ? endpointRates : load.rate ?? 0)) / 50_000
+            needed = (peakStage ?? openModelRates(endpoints: endpoints, load: load).reduce(0, +)) / 50_000
         }
         let cap = max(1, cores)
         // Clamped before converting: a configuration can ask for any number of users.
@@ -46,24 +50,32 @@ public struct LoadPlan: Sendable {
         return max(1, Int(min(max(needed.rounded(.up), 1), Double(cap))))
     }
 
-    /// Open model: the arrival schedule (total rate from stages, per-endpoint rates, or `load.rate`).
+    /// Open model: the arrival schedule (total rate from stages, or the endpoints' rates).
     public func arrivalSchedule() throws(GeneratorError) -> ArrivalRateSchedule {
         if !load.stages.isEmpty {
             return ArrivalRateSchedule(rate: 0, duration: 0, stages: load.stages)
         }
-        let endpointRates = endpoints.compactMap(\.rate).reduce(0, +)
-        let rate = endpointRates > 0 ? endpointRates : (load.rate ?? 0)
+        let rate = Self.openModelRates(endpoints: endpoints, load: load).reduce(0, +)
         guard rate > 0 else { throw .noRate }
         return ArrivalRateSchedule(rate: rate, duration: load.duration)
     }
-}
 
-/// Asks a running generator to stop early (SIGINT, SIGTERM, an abort rule).
-public final class StopSignal: Sendable {
-    private let requested = Mutex(false)
-    public init() {}
-    public func request() { requested.withLock { $0 = true } }
-    public var isRequested: Bool { requested.withLock { $0 } }
+    /// Open model: requests per second of each endpoint. An endpoint's own rate is its rate; `load.rate`
+    /// is shared among the endpoints without one, in proportion to their weights. With stages, these
+    /// are the endpoints' shares of the stage's rate (by weight when no endpoint has a rate).
+    public static func openModelRates(endpoints: [EndpointConfig], load: LoadSettings) -> [Double] {
+        let withoutRate = endpoints.filter { $0.rate == nil }
+        let sharedWeight = withoutRate.reduce(0) { $0 + max($1.weight, 0) }
+        let shared = load.rate ?? 0
+        let rates = endpoints.map { endpoint -> Double in
+            if let rate = endpoint.rate { return rate }
+            guard sharedWeight > 0 else { return 0 }
+            return shared * max(endpoint.weight, 0) / sharedWeight
+        }
+        if rates.reduce(0, +) > 0 { return rates }
+        // No rate anywhere (stages give the total): the endpoints' weights decide the shares.
+        return load.stages.isEmpty ? rates : endpoints.map { max($0.weight, 0) }
+    }
 }
 
 /// One second of a running test, for the live status line.
@@ -82,6 +94,9 @@ public struct LiveProgress: Sendable {
     public var failuresByKind: [FailureKind: UInt64]
     /// Open model: arrivals waiting for a free connection.
     public var queued: Int
+    /// Open model: the rate the schedule asks for now (requests per second); nil for the closed model,
+    /// whose `users` are users. For the open model `users` counts the connections in use.
+    public var targetRate: Double?
 }
 
 public struct GeneratorOutcome: Sendable {
@@ -91,23 +106,18 @@ public struct GeneratorOutcome: Sendable {
     public var droppedArrivals: UInt64
     public var startTime: Date
     public var endTime: Date
-    /// The stop signal ended the run before its planned duration.
-    public var stoppedEarly: Bool
+    /// Why the load stopped: its plan ran out, a signal, an abort rule.
+    public var stopReason: StopReason
+
+    /// A signal or a rule ended the run before its planned duration.
+    public var stoppedEarly: Bool { stopReason.status != .completed }
 }
 
 /// The load generator: SwiftNIO event loops, each with its own connections and statistics,
 /// coordinated from here once every 50 ms (users) and once a second (statistics).
 public enum LoadGenerator {
-    public static func run(plan: LoadPlan, stop: StopSignal,
-                           onProgress: @escaping @Sendable (LiveProgress) -> Void = { _ in }) async throws -> GeneratorOutcome {
-        guard !plan.endpoints.isEmpty else { throw GeneratorError.noEndpoints }
-        let prepared = try prepare(plan)
-        let fileLimit = OpenFileLimit.raiseToHardLimit()
-        let neededFiles = min(plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load),
-                              Nanoseconds.connectionLimit) + 64
-        if neededFiles > fileLimit {
-            throw GeneratorError.tooManyConnections(needed: neededFiles, limit: fileLimit)
-        }
+    public static func run(plan: LoadPlan, stop: StopSignal, observers: [any RunObserver] = []) async throws -> GeneratorOutcome {
+        let prepared = try checked(plan)
         let schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
         let planned = schedule?.duration ?? plan.load.plannedDuration
         let users = UserCountSchedule(users: plan.load.users, spawnRate: plan.load.spawnRate, stages: plan.load.stages)
@@ -137,7 +147,8 @@ public enum LoadGenerator {
         var peakUsers = 0
         var currentUsers = 0.0
         var nextTick = 1.0
-        var stoppedEarly = false
+        var stopReason: StopReason = schedule == nil ? .durationReached : .allArrivalsSent
+        for observer in observers { observer.runStarted(plan: plan, stop: stop) }
         let step = 0.05
 
         func elapsedSeconds() -> Double {
@@ -164,18 +175,20 @@ public enum LoadGenerator {
                 totalRequests: totals.requests, totalFailures: totals.failures)
             series.append(point)
             peakUsers = max(peakUsers, interval.users)
-            onProgress(LiveProgress(
+            let progress = LiveProgress(
                 elapsed: elapsed, plannedDuration: planned, users: interval.users,
                 requestsPerSecond: point.requestsPerSecond, failuresPerSecond: point.failuresPerSecond,
                 p50: point.p50, p95: point.p95, p99: point.p99,
                 totalRequests: totals.requests, totalFailures: totals.failures,
-                failuresByKind: totals.failureKinds, queued: interval.queued))
+                failuresByKind: totals.failureKinds, queued: interval.queued,
+                targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) })
+            for observer in observers { observer.runProgressed(progress, stop: stop) }
         }
 
         while true {
             let elapsed = elapsedSeconds()
-            if stop.isRequested {
-                stoppedEarly = true
+            if let reason = stop.reason {
+                stopReason = reason
                 break
             }
             if elapsed >= planned { break }
@@ -200,7 +213,7 @@ public enum LoadGenerator {
         }
 
         // Let requests in flight finish (they were sent, so the server counts them), then close.
-        let grace = stoppedEarly ? 2.0 : min(plan.load.timeout, 10)
+        let grace = stopReason.status == .completed ? min(plan.load.timeout, 10) : 2.0
         await drain(workers: workers, grace: grace)
         await collect(elapsed: elapsedSeconds())
         let endTime = Date()
@@ -216,8 +229,10 @@ public enum LoadGenerator {
             }
         }
         try? await group.shutdownGracefully()
-        return GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
-                                startTime: startTime, endTime: endTime, stoppedEarly: stoppedEarly)
+        let outcome = GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
+                                       startTime: startTime, endTime: endTime, stopReason: stopReason)
+        for observer in observers { observer.runEnded(outcome) }
+        return outcome
     }
 
     private static func drain(workers: [any LoadWorker], grace: Double) async {
@@ -241,6 +256,26 @@ public enum LoadGenerator {
         _ = drained
     }
 
+    /// Everything the generator could refuse, found before anything else happens: no endpoints, a
+    /// request template it cannot render, a host it cannot resolve, TLS it cannot set up, more
+    /// connections than open files, an open model without a rate.
+    public static func check(_ plan: LoadPlan) throws(GeneratorError) {
+        _ = try checked(plan)
+    }
+
+    private static func checked(_ plan: LoadPlan) throws(GeneratorError) -> PreparedPlan {
+        guard !plan.endpoints.isEmpty else { throw .noEndpoints }
+        if plan.load.model == .open { _ = try plan.arrivalSchedule() }
+        let prepared = try prepare(plan)
+        let fileLimit = OpenFileLimit.raiseToHardLimit()
+        let neededFiles = min(plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load),
+                              Nanoseconds.connectionLimit) + 64
+        if neededFiles > fileLimit {
+            throw .tooManyConnections(needed: neededFiles, limit: fileLimit)
+        }
+        return prepared
+    }
+
     private static func maxUsers(_ load: LoadSettings) -> Int {
         load.stages.isEmpty ? load.users : Int(min(load.stages.map(\.target).max() ?? 0, Double(Nanoseconds.connectionLimit)))
     }
@@ -249,7 +284,7 @@ public enum LoadGenerator {
         histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
-    private static func prepare(_ plan: LoadPlan) throws -> PreparedPlan {
+    private static func prepare(_ plan: LoadPlan) throws(GeneratorError) -> PreparedPlan {
         var templates: [RequestTemplate] = []
         for endpoint in plan.endpoints {
             templates.append(try RequestTemplate(endpoint: endpoint, target: plan.target, authorizations: plan.authorizations))
@@ -276,6 +311,11 @@ public enum LoadGenerator {
         }
         let connector = Connector(address: address, tls: tls, serverName: serverName,
                                   connectTimeout: .milliseconds(Int64(min(plan.load.timeout, 10) * 1000)))
-        return PreparedPlan(endpoints: plan.endpoints, templates: templates, connector: connector, load: plan.load)
+        return PreparedPlan(endpoints: plan.endpoints, templates: templates, connector: connector, load: plan.load,
+                            openModelShares: LoadPlan.openModelRates(endpoints: plan.endpoints, load: plan.load),
+                            redirects: plan.followRedirects
+                                ? RedirectPolicy(target: plan.target, allowHosts: plan.allowHosts, authorizations: plan.authorizations,
+                                                 methods: plan.endpoints.map(\.method))
+                                : nil)
     }
 }

@@ -10,7 +10,8 @@ protocol LoadWorker: AnyObject, Sendable {
     func takeInterval() -> IntervalSnapshot
     /// Stops starting requests; the future completes once every connection has closed.
     func stop() -> EventLoopFuture<Void>
-    /// Closes everything at once: requests still in flight are not counted.
+    /// Closes everything at once: requests still in flight count as failures of their own kind
+    /// (`FailureKind.unanswered`), so every request sent is counted exactly once.
     func forceClose()
     func finalStatistics() -> [EndpointStatistics]
     var droppedArrivals: UInt64 { get }
@@ -261,7 +262,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     func forceClose() {
         for case let user? in users {
             user.scheduled?.cancel()
-            user.connection?.abandon(failure: nil)
+            user.connection?.abandon(failure: .unanswered)
         }
         // The run ends now, whatever a connection still owes: the generator must not wait on it.
         stopPromise?.succeed(())
@@ -310,8 +311,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     init(eventLoop: EventLoop, plan: PreparedPlan, schedule: ArrivalRateSchedule, loopIndex: Int, loopCount: Int) {
         self.eventLoop = eventLoop
         self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
-        let rates = plan.endpoints.map { $0.rate ?? 0 }
-        self.chooser = EndpointChooser(weights: rates.contains { $0 > 0 } ? rates : plan.endpoints.map(\.weight))
+        self.chooser = EndpointChooser(weights: plan.openModelShares)
         self.schedule = schedule
         self.timeoutNanos = Nanoseconds.from(seconds: plan.load.timeout)
         self.loopIndex = loopIndex
@@ -450,7 +450,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     }
 
     func forceClose() {
-        for connection in connections.values { connection.abandon(failure: nil) }
+        for connection in connections.values { connection.abandon(failure: .unanswered) }
         // The run ends now, whatever a connection still owes: the generator must not wait on it.
         stopPromise?.succeed(())
         stopPromise = nil

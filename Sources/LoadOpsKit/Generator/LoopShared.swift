@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// Per-event-loop state every connection of that loop uses: the encoded requests,
 /// the random source for placeholders and the statistics. Touched only on its loop.
@@ -11,9 +12,11 @@ final class LoopShared {
     /// Per endpoint: which answers count as success (read on every response).
     let successPolicies: [SuccessPolicy]
     let statistics: LoopStatistics
+    /// nil when redirects are not followed (`follow_redirects: false`).
+    let redirects: RedirectPolicy?
     var random = FastRandom()
-    /// `{seq}` values: this loop's counter, strided so loops never repeat each other's numbers.
-    var sequence: UInt64
+    /// `{seq}` values: one counter for the whole run, shared by every loop, so values run 1, 2, 3, ...
+    let sequence: RunSequence
     private let connector: Connector
 
     init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int) {
@@ -23,7 +26,8 @@ final class LoopShared {
         self.successPolicies = plan.endpoints.map { SuccessPolicy(expected: $0.expectedStatus) }
         self.statistics = LoopStatistics(keys: plan.endpoints.map { EndpointKey(method: $0.method, name: $0.name) },
                                          separateUncorrected: plan.load.model == .open)
-        self.sequence = UInt64(loopIndex) << 48
+        self.sequence = plan.sequence
+        self.redirects = plan.redirects
         self.connector = plan.connector
     }
 
@@ -97,6 +101,22 @@ struct PreparedPlan: Sendable {
     var templates: [RequestTemplate]
     var connector: Connector
     var load: LoadSettings
+    /// Open model: each endpoint's share of the arrivals (its rate, see `LoadPlan.openModelRates`).
+    var openModelShares: [Double]
+    var redirects: RedirectPolicy?
+    var sequence = RunSequence()
+}
+
+/// The run's `{seq}` counter. Atomic because every event loop draws from it; only requests whose
+/// template has a `{seq}` touch it.
+final class RunSequence: Sendable {
+    private let counter = Atomic<UInt64>(0)
+
+    /// The next value, starting at 1.
+    @inline(__always)
+    func next() -> UInt64 {
+        counter.add(1, ordering: .relaxed).newValue
+    }
 }
 
 /// Smooth weighted round-robin (as nginx balances upstreams): every endpoint gets exactly its

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// One endpoint's HTTP/1.1 request, encoded once. Only the parts a placeholder changes
-/// (`{uuid}`, `{int:A-B}`, `{seq}`) are written per request; a request without placeholders
+/// (`{uuid}`, `{int:A-B}`, `{seq}` in the path, a header value or the body) are written per request; a request without placeholders
 /// is a ready buffer that is sent as is, without copying. A class, so the hot path takes one
 /// reference instead of copying five arrays.
 final class RequestTemplate: Sendable {
@@ -12,7 +12,7 @@ final class RequestTemplate: Sendable {
         case sequence
     }
 
-    /// Request line and fixed headers, up to where the credential header goes.
+    /// Request line and the endpoint's headers, up to where the credential header goes.
     private let head: [Segment]
     /// Per credential: the `Authorization` line (empty array when there are no credentials).
     private let authorizationLines: [[UInt8]]
@@ -23,14 +23,17 @@ final class RequestTemplate: Sendable {
     private let ready: [ByteBuffer]?
 
     init(endpoint: EndpointConfig, target: TargetAddress, authorizations: [String]) throws(GeneratorError) {
-        let path = try Self.parse(target.basePath + endpoint.path, endpoint: endpoint.name)
-        var head: [Segment] = [.literal(Array("\(endpoint.method) ".utf8))]
-        head.append(contentsOf: path)
-        var fixed = " HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: loadops/\(LoadOpsKitVersion.string)\r\nAccept: */*\r\n"
+        // The host's own path is sent as written; the endpoint's path and header values are templates.
+        var head: [Segment] = [.literal(Array("\(endpoint.method) \(target.basePath)".utf8))]
+        head += try Self.parse(endpoint.path, endpoint: endpoint.name, everyBraceIsPlaceholder: true)
+        head.append(.literal(Array(
+            " HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: loadops/\(LoadOpsKitVersion.string)\r\nAccept: */*\r\n".utf8)))
         for (name, value) in endpoint.headers {
-            fixed += "\(name): \(value)\r\n"
+            head.append(.literal(Array("\(name): ".utf8)))
+            head += try Self.parse(value, endpoint: endpoint.name)
+            head.append(.literal(Array("\r\n".utf8)))
         }
-        head.append(.literal(Array(fixed.utf8)))
+        // Adjacent literals become one, so a request without placeholders is one ready buffer.
         self.head = Self.merged(head)
         self.authorizationLines = authorizations.isEmpty
             ? [[]]
@@ -51,12 +54,12 @@ final class RequestTemplate: Sendable {
         if isFixed {
             var buffers: [ByteBuffer] = []
             var scratch = FastRandom(seed: 0)
-            var sequence: UInt64 = 0
+            let sequence = RunSequence()
             var bodyScratch = ByteBuffer()
             for index in authorizationLines.indices {
                 var buffer = ByteBuffer()
                 Self.render(head: self.head, authorization: authorizationLines[index], tail: self.tail, body: self.body,
-                            into: &buffer, bodyScratch: &bodyScratch, random: &scratch, sequence: &sequence)
+                            into: &buffer, bodyScratch: &bodyScratch, random: &scratch, sequence: sequence)
                 buffers.append(buffer)
             }
             self.ready = buffers
@@ -71,26 +74,26 @@ final class RequestTemplate: Sendable {
     /// otherwise rendered into `scratch` (cleared first, reused across requests).
     @inline(__always)
     func request(credential: Int, scratch: inout ByteBuffer, bodyScratch: inout ByteBuffer,
-                 random: inout FastRandom, sequence: inout UInt64) -> ByteBuffer {
+                 random: inout FastRandom, sequence: RunSequence) -> ByteBuffer {
         let index = credential % authorizationLines.count
         if let ready {
             return ready[index]
         }
         scratch.clear()
         Self.render(head: head, authorization: authorizationLines[index], tail: tail, body: body,
-                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: &sequence)
+                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: sequence)
         return scratch
     }
 
     private static func render(head: [Segment], authorization: [UInt8], tail: [UInt8], body: [Segment]?,
                                into buffer: inout ByteBuffer, bodyScratch: inout ByteBuffer,
-                               random: inout FastRandom, sequence: inout UInt64) {
-        write(head, into: &buffer, random: &random, sequence: &sequence)
+                               random: inout FastRandom, sequence: RunSequence) {
+        write(head, into: &buffer, random: &random, sequence: sequence)
         buffer.writeBytes(authorization)
         buffer.writeBytes(tail)
         if let body {
             bodyScratch.clear()
-            write(body, into: &bodyScratch, random: &random, sequence: &sequence)
+            write(body, into: &bodyScratch, random: &random, sequence: sequence)
             buffer.writeStaticString("Content-Length: ")
             writeDecimal(bodyScratch.readableBytes, into: &buffer)
             buffer.writeStaticString("\r\n\r\n")
@@ -99,7 +102,7 @@ final class RequestTemplate: Sendable {
     }
 
     private static func write(_ segments: [Segment], into buffer: inout ByteBuffer,
-                              random: inout FastRandom, sequence: inout UInt64) {
+                              random: inout FastRandom, sequence: RunSequence) {
         for segment in segments {
             switch segment {
             case .literal(let bytes):
@@ -110,8 +113,7 @@ final class RequestTemplate: Sendable {
                 let span = UInt64(range.upperBound - range.lowerBound + 1)
                 writeDecimal(range.lowerBound + Int(random.next() % span), into: &buffer)
             case .sequence:
-                sequence &+= 1
-                writeDecimal(Int(truncatingIfNeeded: sequence), into: &buffer)
+                writeDecimal(Int(truncatingIfNeeded: sequence.next()), into: &buffer)
             }
         }
     }
@@ -154,58 +156,23 @@ final class RequestTemplate: Sendable {
         }
     }
 
-    /// Splits a template into literal text and placeholders. A `{` that does not open a
-    /// `{name}` placeholder (JSON braces in a body) stays text.
-    static func parse(_ text: String, endpoint: String) throws(GeneratorError) -> [Segment] {
-        var segments: [Segment] = []
-        var literal: [UInt8] = []
-        let bytes = Array(text.utf8)
-        var index = 0
-        func isNameByte(_ byte: UInt8) -> Bool {
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    /// Splits a template into literal text and placeholders, as the configuration check reads it
+    /// (`PlaceholderSyntax`); a template the check accepted never fails here.
+    static func parse(_ text: String, endpoint: String, everyBraceIsPlaceholder: Bool = false) throws(GeneratorError) -> [Segment] {
+        let parts: [TemplatePart]
+        do {
+            parts = try PlaceholderSyntax.parts(text, everyBraceIsPlaceholder: everyBraceIsPlaceholder)
+        } catch {
+            throw .invalidTemplate(endpoint: endpoint, reason: "\(error.message); \(PlaceholderSyntax.help)")
         }
-        while index < bytes.count {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "{") else {
-                literal.append(byte)
-                index += 1
-                continue
+        return parts.map { part in
+            switch part {
+            case .literal(let text): return .literal(Array(text.utf8))
+            case .uuid: return .uuid
+            case .sequence: return .sequence
+            case .integer(let range): return .integer(range)
             }
-            var end = index + 1
-            while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
-            guard end < bytes.count, bytes[end] == UInt8(ascii: "}"), end > index + 1 else {
-                literal.append(byte)
-                index += 1
-                continue
-            }
-            let name = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
-            let placeholder: Segment
-            if name == "uuid" {
-                placeholder = .uuid
-            } else if name == "seq" {
-                placeholder = .sequence
-            } else if name.hasPrefix("int:") {
-                let bounds = name.dropFirst(4).split(separator: "-", maxSplits: 1).map { Int($0) }
-                guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high,
-                      high.subtractingReportingOverflow(low).partialValue < Int.max, !high.subtractingReportingOverflow(low).overflow
-                else {
-                    throw .invalidTemplate(endpoint: endpoint, reason: "{\(name)} is not {int:A-B} with A <= B")
-                }
-                placeholder = .integer(low...high)
-            } else {
-                throw .invalidTemplate(endpoint: endpoint, reason: "unknown placeholder {\(name)}; expected {uuid}, {seq} or {int:A-B}")
-            }
-            if !literal.isEmpty {
-                segments.append(.literal(literal))
-                literal = []
-            }
-            segments.append(placeholder)
-            index = end + 1
         }
-        if !literal.isEmpty { segments.append(.literal(literal)) }
-        return segments
     }
 
     private static func merged(_ segments: [Segment]) -> [Segment] {

@@ -28,6 +28,14 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable, ExitStatusP
     case ambiguousEndpoint(name: String, methods: [String])
     /// `history trend --endpoint` named an endpoint no recorded run has.
     case unknownEndpoint(name: String, known: [String])
+    /// `history trend --host` named a host no recorded run has.
+    case unknownHost(given: String, known: [String])
+    /// `history trend --environment` named an environment no recorded run has.
+    case unknownEnvironment(given: String, known: [String])
+    /// `history trend --host` and `--environment` each match runs, but no run matches both.
+    case noRunsInScope(host: String, environment: String)
+    /// `history trend --config-of` named a run that `--host` or `--environment` leave out.
+    case configurationRunOutOfScope(runID: Int64, host: String, environment: String?, scope: String)
 
     public var description: String {
         switch self {
@@ -66,6 +74,17 @@ public enum HistoryError: Error, CustomStringConvertible, Equatable, ExitStatusP
         case .unknownEndpoint(let name, let known):
             let list = known.isEmpty ? "no run has per-endpoint statistics" : "known endpoints: " + known.joined(separator: ", ")
             return "no recorded run has an endpoint \"\(name)\" (\(list))"
+        case .unknownHost(let given, let known):
+            return "no recorded run has host \"\(given)\" (hosts in the history: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+        case .unknownEnvironment(let given, let known):
+            let list = known.isEmpty ? "no run names an environment" : "environments in the history: " + known.joined(separator: ", ")
+            return "no recorded run has environment \"\(given)\" (\(list))"
+        case .noRunsInScope(let host, let environment):
+            return "no recorded run has both host \"\(host)\" and environment \"\(environment)\" (`loadops history` lists the runs)"
+        case .configurationRunOutOfScope(let runID, let host, let environment, let scope):
+            let made = "host \(host.isEmpty ? "-" : host)" + (environment.map { ", environment \($0)" } ?? "")
+            return "--config-of names run \(runID) (\(made)), which \(scope) leaves out: "
+                + "name a run on that host and in that environment, or drop one of the options"
         }
     }
 

@@ -65,19 +65,55 @@ public enum HistoryReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `loadops history trend`: one row per run, oldest first, then the sparkline.
+    /// `loadops history trend` over runs of any configuration: one row per run, oldest first, then the sparkline.
     public static func trend(_ points: [TrendPoint], metric: TrendMetric, endpoint: String?,
                              timeZone: TimeZone = .current) -> String {
-        let subject = endpoint.map { "endpoint \($0)" } ?? "all endpoints (Aggregated)"
+        let trend = HistoryTrend(points: points, scope: TrendScope(), configurationRunID: nil, configurationSummary: nil,
+                                 leftOut: 0, leftOutConfigurations: 0, leftOutDifferences: [])
+        return self.trend(trend, metric: metric, endpoint: endpoint, timeZone: timeZone)
+    }
+
+    /// `loadops history trend`: which runs were chosen (host, environment, configuration, and how many
+    /// runs of other configurations were left out), one row per run, oldest first, then the sparkline.
+    /// Runs of several configurations get a `Config` column (the fingerprint's first 8 digits, as in `history show`).
+    public static func trend(_ trend: HistoryTrend, metric: TrendMetric, endpoint: String?,
+                             timeZone: TimeZone = .current) -> String {
+        let points = trend.points
         guard !points.isEmpty else { return "no runs recorded yet\n" }
-        let values = points.map(\.value)
-        let body = points.map { point -> [String] in
-            [String(point.runID), time(point.startedAt, timeZone), point.status, String(point.requests),
-             point.value.map { format($0, metric) } ?? "-"]
+        let subject = endpoint.map { "endpoint \($0)" } ?? "all endpoints (Aggregated)"
+        var heading = "\(metric.rawValue) of \(subject), last \(points.count) run\(points.count == 1 ? "" : "s")"
+        if let host = trend.scope.host { heading += " on host \(host)" }
+        if let environment = trend.scope.environment { heading += " in environment \(environment)" }
+        let configurations = Set(points.map(\.configHash)).count
+        switch trend.scope.configuration {
+        case .all:
+            heading += configurations > 1 ? ", \(configurations) configurations (column Config)" : ", any configuration"
+        case .latest:
+            if let runID = trend.configurationRunID { heading += " with the configuration of run \(runID), the latest" }
+        case .ofRun(let runID):
+            heading += " with the configuration of run \(runID)"
         }
-        var text = "\(metric.rawValue) of \(subject), last \(points.count) run\(points.count == 1 ? "" : "s")\n\n"
-        text += HistoryTable.render(header: ["ID", "Started", "Status", "Requests", metric.heading], rows: body,
-                                 rightAligned: [0, 3, 4])
+        var text = heading + "\n"
+        if let summary = trend.configurationSummary { text += "configuration: \(summary)\n" }
+        if trend.leftOut > 0 {
+            let one = trend.leftOut == 1
+            let others = trend.leftOutConfigurations > 1 ? "\(trend.leftOutConfigurations) other configurations" : "another configuration"
+            let differing = trend.leftOutDifferences.isEmpty
+                ? "" : " (\(one ? "it differs" : "they differ") in \(trend.leftOutDifferences.joined(separator: ", ")))"
+            text += "\(trend.leftOut) run\(one ? "" : "s") with \(others) left out\(differing): "
+                + "--all-configurations shows \(one ? "it" : "them")\n"
+        }
+        let showConfiguration = configurations > 1
+        var header = ["ID", "Started", "Status", "Requests", metric.heading]
+        if showConfiguration { header.append("Config") }
+        let body = points.map { point -> [String] in
+            var cells = [String(point.runID), time(point.startedAt, timeZone), point.status, String(point.requests),
+                         point.value.map { format($0, metric) } ?? "-"]
+            if showConfiguration { cells.append(String(point.configHash.prefix(8))) }
+            return cells
+        }
+        text += "\n" + HistoryTable.render(header: header, rows: body, rightAligned: [0, 3, 4])
+        let values = points.map(\.value)
         let present = values.compactMap { $0 }
         text += "\n\(sparkline(values))"
         if let low = present.min(), let high = present.max(), let last = present.last {
@@ -155,6 +191,8 @@ public enum HistoryReport {
     }
 
     static func duration(_ seconds: Double) -> String {
+        // A stored figure is shown whatever it is (an older import may hold anything), never trapped on.
+        guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(seconds)s" }
         let total = Int(seconds.rounded())
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }

@@ -54,7 +54,20 @@ public struct ThresholdRow: Sendable, Equatable {
     public var passed: Bool
 }
 
-/// A results archive made from a run (issue 6).
+/// What `HistoryStore.recordUnlessPresent(imported:source:)` did with a document.
+public struct ImportedRun: Sendable, Equatable {
+    /// The new run, or the one that already held the document.
+    public var runID: Int64
+    /// True when the document was recorded before and nothing was written.
+    public var alreadyRecorded: Bool
+
+    public init(runID: Int64, alreadyRecorded: Bool) {
+        self.runID = runID
+        self.alreadyRecorded = alreadyRecorded
+    }
+}
+
+/// A results archive made from a run (`loadops archive`).
 public struct ArchiveRow: Sendable, Equatable {
     public var name: String
     public var path: String
@@ -104,4 +117,49 @@ public struct TrendPoint: Sendable, Equatable {
     public var status: String
     public var requests: UInt64
     public var value: Double?
+    /// The run's configuration fingerprint (`RunSummaryRow.configHash`).
+    public var configHash: String
+}
+
+/// Which runs `loadops history trend` follows: those on a host, in an environment, with one configuration.
+public struct TrendScope: Sendable, Equatable {
+    /// Which configuration fingerprint (`RunSummaryRow.configHash`) the runs must share.
+    public enum Configuration: Sendable, Equatable {
+        /// The configuration of the latest run on the host and in the environment (the default).
+        case latest
+        /// The configuration of this run (`--config-of`).
+        case ofRun(Int64)
+        /// Any configuration (`--all-configurations`).
+        case all
+    }
+
+    /// `--host` as given: a base URL (`http://staging.example.com:8080`) or a bare `host[:port]`; nil for every host.
+    public var host: String?
+    /// `--environment` as given; nil for every environment.
+    public var environment: String?
+    public var configuration: Configuration
+
+    public init(host: String? = nil, environment: String? = nil, configuration: Configuration = .all) {
+        self.host = host
+        self.environment = environment
+        self.configuration = configuration
+    }
+}
+
+/// A metric across runs, with the filter that chose the runs.
+public struct HistoryTrend: Sendable, Equatable {
+    /// Oldest first.
+    public var points: [TrendPoint]
+    public var scope: TrendScope
+    /// The run whose configuration every point shares; nil for `.all` or when no run passed the filters.
+    public var configurationRunID: Int64?
+    /// That run's host, environment, load and endpoints, in words.
+    public var configurationSummary: String?
+    /// Runs the configuration filter left out: among the newest `last` runs on the host and in the
+    /// environment, those with another configuration (what `--all-configurations` would add).
+    public var leftOut: Int
+    /// How many configurations the runs left out have between them.
+    public var leftOutConfigurations: Int
+    /// The settings those configurations differ in from this one (`duration`, `host`, `model`, ...), sorted.
+    public var leftOutDifferences: [String]
 }

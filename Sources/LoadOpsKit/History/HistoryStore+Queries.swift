@@ -103,6 +103,19 @@ extension HistoryStore {
         return try HistogramCoding.decode(data)
     }
 
+    /// The run that started at `startedAt`, to the millisecond the history keeps (the newest when
+    /// several did); nil when none. Reads the `runs_by_start` index only, never the documents.
+    public func runID(startedAt: Date) throws(HistoryError) -> Int64? {
+        // Stored times are rounded to the millisecond; text order is time order.
+        let earliest = HistoryTime.string(startedAt.addingTimeInterval(-0.002))
+        let latest = HistoryTime.string(startedAt.addingTimeInterval(0.002))
+        return try read("find the run that started at \(HistoryTime.string(startedAt))") { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE started_at BETWEEN ? AND ? ORDER BY started_at DESC, id DESC LIMIT 1
+                """, arguments: [earliest, latest])
+        }
+    }
+
     /// The most recent run by start time (the highest id among equal start times).
     public func latestRunID() throws(HistoryError) -> Int64? {
         try read("find the latest run") { db in
@@ -123,36 +136,150 @@ extension HistoryStore {
         }
     }
 
-    /// `metric` over the last `last` runs, oldest first. `endpoint` nil means the aggregate; otherwise an
-    /// endpoint name, or `METHOD name` when the name exists with several methods.
+    /// `metric` over the last `last` runs, oldest first, whatever their host or configuration. `endpoint`
+    /// nil means the aggregate; otherwise an endpoint name, or `METHOD name` when the name exists with several methods.
     public func trend(metric: TrendMetric, endpoint: String? = nil, last: Int = 20) throws(HistoryError) -> [TrendPoint] {
-        try read("read the trend of \(metric.rawValue)") { db in
-            var filter = "e.is_aggregate = 1"
-            var arguments: StatementArguments = []
+        try trend(metric: metric, endpoint: endpoint, last: last, scope: TrendScope()).points
+    }
+
+    /// `metric` over the last `last` runs on `scope`'s host, in its environment and with its configuration,
+    /// oldest first, with the runs the configuration filter left out counted. An empty history gives no
+    /// points; a host, environment or run the history does not have is an error.
+    public func trend(metric: TrendMetric, endpoint: String? = nil, last: Int = 20,
+                      scope: TrendScope) throws(HistoryError) -> HistoryTrend {
+        var otherConfigurationRuns: [Int64] = []
+        let selected = try read("read the trend of \(metric.rawValue)") { db -> HistoryTrend in
+            var trend = HistoryTrend(points: [], scope: scope, configurationRunID: nil, configurationSummary: nil,
+                                     leftOut: 0, leftOutConfigurations: 0, leftOutDifferences: [])
+            if case .ofRun(let id) = scope.configuration {
+                try Self.requireRun(id, db: db, path: path)
+            } else if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM runs)") != true {
+                return trend
+            }
+            let (scopeFilter, scopeArguments) = try Self.scopeFilter(scope, db: db)
+            let configHash: String?
+            switch scope.configuration {
+            case .all:
+                configHash = nil
+            case .latest:
+                let latest = try Row.fetchOne(db, sql: """
+                    SELECT id, config_hash FROM runs r WHERE \(scopeFilter) ORDER BY started_at DESC, id DESC LIMIT 1
+                    """, arguments: scopeArguments)
+                guard let latest else { return trend }
+                trend.configurationRunID = latest["id"]
+                configHash = latest["config_hash"]
+            case .ofRun(let id):
+                let inScope = try Bool.fetchOne(db, sql: "SELECT 1 FROM runs r WHERE id = ? AND \(scopeFilter)",
+                                                arguments: [id] + scopeArguments) ?? false
+                if !inScope, let row = try Row.fetchOne(db, sql: "SELECT host, environment FROM runs WHERE id = ?", arguments: [id]) {
+                    let options = [scope.host.map { "--host \($0)" }, scope.environment.map { "--environment \($0)" }]
+                    throw HistoryError.configurationRunOutOfScope(runID: id, host: row["host"], environment: row["environment"],
+                                                                  scope: options.compactMap { $0 }.joined(separator: " with "))
+                }
+                trend.configurationRunID = id
+                configHash = try String.fetchOne(db, sql: "SELECT config_hash FROM runs WHERE id = ?", arguments: [id])
+            }
+
+            var runFilter = scopeFilter
+            var arguments = scopeArguments
+            if let configHash {
+                runFilter += " AND r.config_hash = ?"
+                arguments += [configHash]
+            }
+            var endpointFilter = "e.is_aggregate = 1"
+            var endpointArguments: StatementArguments = []
             if let endpoint {
                 let (method, name) = try Self.endpointFilter(endpoint, db: db)
-                filter = "e.is_aggregate = 0 AND e.name = ?"
-                arguments += [name]
+                endpointFilter = "e.is_aggregate = 0 AND e.name = ?"
+                endpointArguments += [name]
                 if let method {
-                    filter += " AND e.method = ?"
-                    arguments += [method]
+                    endpointFilter += " AND e.method = ?"
+                    endpointArguments += [method]
                 }
             }
-            arguments += [max(last, 0)]
             let rows = try Row.fetchAll(db, sql: """
-                SELECT r.id AS id, r.started_at AS started_at, r.status AS status, e.requests AS requests,
-                       e.\(metric.column) AS value
-                FROM runs r LEFT JOIN endpoint_stats e ON e.run_id = r.id AND \(filter)
+                SELECT r.id AS id, r.started_at AS started_at, r.status AS status, r.config_hash AS config_hash,
+                       e.requests AS requests, e.\(metric.column) AS value
+                FROM runs r LEFT JOIN endpoint_stats e ON e.run_id = r.id AND \(endpointFilter)
+                WHERE \(runFilter)
                 ORDER BY r.started_at DESC, r.id DESC LIMIT ?
-                """, arguments: arguments)
-            return rows.reversed().map { row in
+                """, arguments: endpointArguments + arguments + [max(last, 0)])
+            trend.points = rows.reversed().map { row in
                 let requests: Int64? = row["requests"]
                 var value: Double? = row["value"]
                 if requests == nil || (metric.isLatency && requests == 0) { value = nil }
                 return TrendPoint(runID: row["id"], startedAt: HistoryTime.date(row["started_at"]) ?? .distantPast,
-                                  status: row["status"], requests: Self.count(requests ?? 0), value: value)
+                                  status: row["status"], requests: Self.count(requests ?? 0), value: value,
+                                  configHash: row["config_hash"])
             }
+            if let configHash {
+                // What `--all-configurations` would add: the other configurations among the newest `last` runs
+                // in scope, with one run of each (equal fingerprints, equal settings) to say how it differs.
+                let leftOut = try Row.fetchAll(db, sql: """
+                    SELECT config_hash, COUNT(*) AS runs, MAX(id) AS id FROM (
+                        SELECT r.id, r.config_hash FROM runs r WHERE \(scopeFilter) ORDER BY r.started_at DESC, r.id DESC LIMIT ?
+                    ) WHERE config_hash != ? GROUP BY config_hash
+                    """, arguments: scopeArguments + [max(last, 0), configHash])
+                trend.leftOut = leftOut.reduce(0) { $0 + ($1["runs"] as Int) }
+                trend.leftOutConfigurations = leftOut.count
+                otherConfigurationRuns = leftOut.map { $0["id"] }
+            }
+            return trend
         }
+        // The words come from the stored documents; one that no longer decodes costs the words, not the trend.
+        guard let runID = selected.configurationRunID, let reference = try? document(runID: runID) else { return selected }
+        var trend = selected
+        trend.configurationSummary = Self.configurationSummary(reference)
+        var differences = Set<String>()
+        for other in otherConfigurationRuns {
+            guard let config = try? document(runID: other).config else { continue }
+            differences.formUnion(ConfigFingerprint.differences(reference.config, config))
+        }
+        trend.leftOutDifferences = differences.sorted()
+        return trend
+    }
+
+    /// The host, environment, load and endpoints of a run, as `history trend` names a configuration:
+    /// `host http://127.0.0.1:8000, environment staging, open model 50 req/s, up to 1000 connections, 2 endpoints`.
+    /// The load in the words a comparison uses when it says two runs differ.
+    static func configurationSummary(_ document: ResultsDocument) -> String {
+        var parts = ["host \(document.host.isEmpty ? "-" : document.host)"]
+        if let environment = document.environment { parts.append("environment \(environment)") }
+        parts.append("\(document.load.model) model \(ConfigurationDifference.describe(document.load))")
+        parts.append("\(document.endpoints.count) endpoint\(document.endpoints.count == 1 ? "" : "s")")
+        return parts.joined(separator: ", ")
+    }
+
+    /// The SQL condition on `runs r` for `--host` and `--environment`, resolved against the hosts and
+    /// environments the history holds; throws when one matches no run, or the two match no run together.
+    private static func scopeFilter(_ scope: TrendScope, db: Database) throws -> (sql: String, arguments: StatementArguments) {
+        var conditions = ["1 = 1"]
+        var arguments: StatementArguments = []
+        if let given = scope.host {
+            let known = try String.fetchAll(db, sql: "SELECT DISTINCT host FROM runs ORDER BY host")
+            let hosts = known.filter { TrendHost.stored($0, matches: given) }
+            guard !hosts.isEmpty else { throw HistoryError.unknownHost(given: given, known: known) }
+            conditions.append("r.host IN (\(Array(repeating: "?", count: hosts.count).joined(separator: ", ")))")
+            arguments += StatementArguments(hosts)
+        }
+        if let given = scope.environment {
+            let known = try String.fetchAll(db, sql: """
+                SELECT DISTINCT environment FROM runs WHERE environment IS NOT NULL ORDER BY environment
+                """)
+            // The exact name, or failing that the only one differing in case.
+            let matching = known.contains(given) ? [given] : known.filter { $0.caseInsensitiveCompare(given) == .orderedSame }
+            guard let environment = matching.first, matching.count == 1 else {
+                throw HistoryError.unknownEnvironment(given: given, known: known)
+            }
+            conditions.append("r.environment = ?")
+            arguments += [environment]
+        }
+        let sql = conditions.joined(separator: " AND ")
+        if let host = scope.host, let environment = scope.environment,
+           try Bool.fetchOne(db, sql: "SELECT 1 FROM runs r WHERE \(sql) LIMIT 1", arguments: arguments) != true {
+            throw HistoryError.noRunsInScope(host: host, environment: environment)
+        }
+        return (sql, arguments)
     }
 
     /// Resolves `--endpoint`: a name, or `METHOD name`. Several methods for one name must be told apart.

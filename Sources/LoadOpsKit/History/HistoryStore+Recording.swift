@@ -27,14 +27,24 @@ extension HistoryStore {
                                                   histogram: statistics.uncorrected))
             }
         }
-        return try insert(document, source: RunSource.loadops, histograms: histograms)
+        return try insert(document, source: RunSource.loadops, histograms: histograms, unlessPresent: false).runID
     }
 
-    /// Records results made elsewhere (`RunSource.importedResults`, `RunSource.importedLocustCSV`); returns the run id.
+    /// Records results made elsewhere (`RunSource.importedResults`, `RunSource.importedLocustCSV`) unless the
+    /// history already holds the same document (see `ImportedRun`); returns the run id, the earlier one then.
     /// Imported runs have no histograms: their percentiles are the ones in the document.
     @discardableResult
     public func record(imported document: ResultsDocument, source: String) throws(HistoryError) -> Int64 {
-        try insert(document, source: source, histograms: [])
+        try recordUnlessPresent(imported: document, source: source).runID
+    }
+
+    /// Records an imported document, or finds the run that already holds it: a document counts as
+    /// recorded when a run with the same start time stores exactly the same JSON (the same file
+    /// imported twice, or the results.json of a run `loadops run` recorded itself). Checked and
+    /// written in one transaction, so two imports of one file at once still record it once.
+    public func recordUnlessPresent(imported document: ResultsDocument, source: String) throws(HistoryError) -> ImportedRun {
+        let (runID, isNew) = try insert(document, source: source, histograms: [], unlessPresent: true)
+        return ImportedRun(runID: runID, alreadyRecorded: !isNew)
     }
 
     /// Stores the threshold outcomes of a run, replacing any stored before for it (so re-evaluating is harmless).
@@ -52,7 +62,7 @@ extension HistoryStore {
         }
     }
 
-    /// Notes that `path` holds an archive of the run (issue 6); returns the archive row's id.
+    /// Notes that `path` holds an archive of the run (`loadops archive`); returns the archive row's id.
     @discardableResult
     public func recordArchive(runID: Int64, name: String, path archivePath: String) throws(HistoryError) -> Int64 {
         try write("record the archive of run \(runID)") { db in
@@ -70,8 +80,11 @@ extension HistoryStore {
         var histogram: LatencyHistogram
     }
 
-    /// One transaction per run: a run is stored whole or not at all.
-    private func insert(_ document: ResultsDocument, source: String, histograms: [StoredHistogram]) throws(HistoryError) -> Int64 {
+    /// One transaction per run: a run is stored whole or not at all. With `unlessPresent`, a run with
+    /// the same start time and stored JSON is returned instead (`isNew` false).
+    private func insert(
+        _ document: ResultsDocument, source: String, histograms: [StoredHistogram], unlessPresent: Bool
+    ) throws(HistoryError) -> (runID: Int64, isNew: Bool) {
         // Imported documents were written by anyone: no URL password or secret header reaches the database.
         let document = document.redacted()
         let json: String
@@ -82,14 +95,20 @@ extension HistoryStore {
         }
         let configHash = ConfigFingerprint.hash(document.config)
         let encodedHistograms = histograms.map { ($0, HistogramCoding.encode($0.histogram)) }
+        let startedAt = HistoryTime.string(document.startedAt)
         return try write("record the run") { db in
+            if unlessPresent, let existing = try Int64.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE started_at = ? AND document_json = ? ORDER BY id LIMIT 1
+                """, arguments: [startedAt, json]) {
+                return (existing, false)
+            }
             try db.execute(sql: """
                 INSERT INTO runs (started_at, ended_at, recorded_at, status, host, environment, model, users, spawn_rate,
                     rate, duration_seconds, config_hash, source, tool_version, success_rate, p95_ms, requests, failures,
                     rps, peak_users, document_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
-                    HistoryTime.string(document.startedAt), HistoryTime.string(document.endedAt), HistoryTime.string(Date()),
+                    startedAt, HistoryTime.string(document.endedAt), HistoryTime.string(Date()),
                     document.status.rawValue, document.host, document.environment, document.model,
                     document.load.users, document.load.spawnRate, document.load.rate, document.durationSeconds,
                     configHash, source, document.toolVersion, document.successRate, document.p95Latency,
@@ -116,7 +135,7 @@ extension HistoryStore {
                     """, arguments: [runID, stored.endpoint, stored.method, stored.kind, HistogramCoding.encodingName,
                                      Self.integer(stored.histogram.totalCount), data])
             }
-            return runID
+            return (runID, true)
         }
     }
 
@@ -175,13 +194,43 @@ enum HistoryTime {
 /// folder are left out; they do not change the load.
 enum ConfigFingerprint {
     static func hash(_ config: ResultsDocument.EffectiveConfig) -> String {
+        String(format: "%016llx", fnv1a64(fingerprinted(config)))
+    }
+
+    /// The settings two fingerprints differ by, in words (`host`, `duration`, `endpoints`, ...): the fields
+    /// of the configuration, and of its `load`, whose JSON differs. Empty when the fingerprints are equal.
+    static func differences(_ one: ResultsDocument.EffectiveConfig, _ other: ResultsDocument.EffectiveConfig) -> [String] {
+        func fields(_ config: ResultsDocument.EffectiveConfig) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: fingerprinted(config))) as? [String: Any] ?? [:]
+        }
+        func json(_ value: Any?) -> Data? {
+            value.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+        }
+        func differing(_ left: [String: Any], _ right: [String: Any]) -> [String] {
+            Set(left.keys).union(right.keys).sorted().filter { json(left[$0]) != json(right[$0]) }
+        }
+        let left = fields(one)
+        let right = fields(other)
+        var names: [String] = []
+        for key in differing(left, right) {
+            if key == "load", let leftLoad = left[key] as? [String: Any], let rightLoad = right[key] as? [String: Any] {
+                names += differing(leftLoad, rightLoad)
+            } else {
+                names.append(key == "thresholds_default" ? "thresholds" : key)
+            }
+        }
+        var seen = Set<String>()
+        return names.map { $0.replacingOccurrences(of: "_", with: " ") }.filter { seen.insert($0).inserted }
+    }
+
+    /// The configuration's JSON (sorted keys) without the config file's path and the output folder.
+    private static func fingerprinted(_ config: ResultsDocument.EffectiveConfig) -> Data {
         var normalized = config
         normalized.source = ""
         normalized.output = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(normalized)) ?? Data()
-        return String(format: "%016llx", fnv1a64(data))
+        return (try? encoder.encode(normalized)) ?? Data()
     }
 
     static func fnv1a64(_ data: Data) -> UInt64 {

@@ -23,6 +23,14 @@ public final class HistoryStore: Sendable {
     /// Opens (and, with `createIfMissing`, creates along with its folder) the history at `path`,
     /// bringing its schema up to date.
     public static func open(path: String, createIfMissing: Bool = true) throws(HistoryError) -> HistoryStore {
+        try open(path: path, createIfMissing: createIfMissing, statementObserver: nil)
+    }
+
+    /// `statementObserver` sees the SQL of every statement run through the store (the tests use it
+    /// to show which columns a command reads).
+    static func open(
+        path: String, createIfMissing: Bool, statementObserver: (@Sendable (String) -> Void)?
+    ) throws(HistoryError) -> HistoryStore {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard !isDirectory.boolValue else { throw .notADatabase(path: path) }
@@ -42,6 +50,11 @@ public final class HistoryStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "loadops history"
+        if let statementObserver {
+            configuration.prepareDatabase { db in
+                db.trace(options: .statement) { event in statementObserver(event.description) }
+            }
+        }
         // Two processes creating a new file at once: the one that loses the race to switch it to WAL
         // is told "database is locked" at once, without the busy timeout; a moment later it opens.
         let pool = try retrying(attempts: 10, pause: 0.02, path: path, operation: "open the history database",

@@ -84,7 +84,7 @@ public enum LocustCSVImporter {
             credentials: nil, thresholds: [:], output: "", source: statsFile)
         let document = ResultsDocument(
             schemaVersion: ResultsDocument.currentSchemaVersion, tool: "locust", toolVersion: "unknown",
-            status: .completed, startedAt: startedAt, endedAt: endedAt, durationSeconds: duration,
+            status: .completed, stopReason: nil, startedAt: startedAt, endedAt: endedAt, durationSeconds: duration,
             host: host, environment: environment, model: "closed", coordinatedOmissionCorrected: false,
             successRate: aggregate.successRate, p95Latency: aggregate.percentiles["95"] ?? 0, load: load,
             aggregate: aggregate, endpoints: perEndpoint, failures: [], timeSeries: timeSeries,

@@ -25,7 +25,7 @@ public enum ResultsLocator {
                                relativeTo: Int64? = nil) throws -> ResolvedResults {
         let trimmed = spec.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw HistoryError.unresolvableResults(spec: spec, reason: "it is empty") }
-        let filePath = absolute(trimmed, in: workingDirectory)
+        let filePath = UserPath.resolve(trimmed, relativeTo: workingDirectory)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: filePath, isDirectory: &isDirectory) {
             if isDirectory.boolValue {
@@ -53,7 +53,7 @@ public enum ResultsLocator {
             runID = id
         }
 
-        let store = try HistoryStore.open(path: absolute(databasePath, in: workingDirectory), createIfMissing: false)
+        let store = try HistoryStore.open(path: UserPath.resolve(databasePath, relativeTo: workingDirectory), createIfMissing: false)
         let id: Int64
         switch lowered {
         case "latest":
@@ -75,12 +75,6 @@ public enum ResultsLocator {
             id = runID ?? 0
         }
         return ResolvedResults(document: try store.document(runID: id), label: "run \(id)", runID: id)
-    }
-
-    static func absolute(_ path: String, in workingDirectory: String) -> String {
-        let expanded = (path as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return expanded }
-        return (workingDirectory as NSString).appendingPathComponent(expanded)
     }
 }
 

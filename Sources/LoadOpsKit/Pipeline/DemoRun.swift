@@ -1,11 +1,11 @@
 import Foundation
 
-/// `loadops demo`: seed 001's check-in profile, scaled to a short run, through the real pipeline.
+/// `loadops demo`: the check-in API's load profile, scaled to a short run, through the real pipeline.
 public enum DemoRun {
     /// The demo's configuration, as a user would write it.
     public static func configuration(port: Int, duration: String, output: String) -> String {
         """
-        # loadops demo: seed 001's check-in load profile against the built-in target.
+        # loadops demo: the check-in API's load profile against the built-in target.
         host: http://127.0.0.1:\(port)
         output: \(output)
         load:

@@ -3,9 +3,11 @@ import Synchronization
 
 /// Where a run's messages go: standard output (one rewritten status line on a terminal,
 /// a plain line every few seconds elsewhere) and `load_test.log`, which keeps what was printed.
-public final class RunConsole: Sendable {
+public final class RunConsole: RunObserver, Sendable {
     private struct State {
         var log: FileHandle?
+        /// Lines printed before the log was opened (preflight, cleanup), written to it when it opens.
+        var beforeLog: [String] = []
         var statusLineShown = false
         var lastPlainProgress = -Double.infinity
     }
@@ -22,11 +24,22 @@ public final class RunConsole: Sendable {
         self.plainInterval = plainInterval
     }
 
-    /// Starts (or appends to) the log file.
+    /// Starts the log file (anew), beginning with what was printed before it was opened. The log opens
+    /// only once the load is about to start, so a run stopped before then leaves the previous run's
+    /// results folder as it was.
     public func openLog(at path: String) {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = FileHandle(forWritingAtPath: path)
-        state.withLock { $0.log = handle }
+        state.withLock { state in
+            state.log = handle
+            for entry in state.beforeLog { handle?.write(Data(entry.utf8)) }
+            state.beforeLog = []
+        }
+    }
+
+    private static func record(_ text: String, in state: inout State) {
+        let entry = stamp() + " " + text + "\n"
+        if let log = state.log { log.write(Data(entry.utf8)) } else { state.beforeLog.append(entry) }
     }
 
     public func closeLog() {
@@ -46,19 +59,41 @@ public final class RunConsole: Sendable {
                 }
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))
             }
-            state.log?.write(Data((Self.stamp() + " " + text + "\n").utf8))
+            Self.record(text, in: &state)
         }
     }
 
-    /// An error: always to standard error, and logged.
+    /// The verdict line: printed like any line, and when quiet to standard error if it is a FAIL, so a
+    /// cron job that prints nothing on success still mails why it failed.
+    public func verdict(_ text: String, passed: Bool) {
+        if quiet && !passed {
+            state.withLock { state in
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+                Self.record(text, in: &state)
+            }
+        } else {
+            line(text)
+        }
+    }
+
+    /// An error: always to standard error (as `CommandErrors.line(for:)` words it), and logged.
+    public func error(_ error: any Error) {
+        errorLine(CommandErrors.line(for: error))
+    }
+
+    /// An error message: always to standard error, and logged.
     public func error(_ text: String) {
+        errorLine("error: " + text)
+    }
+
+    private func errorLine(_ line: String) {
         state.withLock { state in
             if state.statusLineShown {
                 FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
                 state.statusLineShown = false
             }
-            FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
-            state.log?.write(Data((Self.stamp() + " error: " + text + "\n").utf8))
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            Self.record(line, in: &state)
         }
     }
 
@@ -80,6 +115,14 @@ public final class RunConsole: Sendable {
                 FileHandle.standardOutput.write(Data((plain + "\n").utf8))
             }
         }
+    }
+
+    public func runProgressed(_ progress: LiveProgress, stop: StopSignal) {
+        self.progress(progress)
+    }
+
+    public func runEnded(_ outcome: GeneratorOutcome) {
+        endProgress()
     }
 
     /// Ends the status line so the next output starts on a fresh line.
@@ -110,8 +153,13 @@ public enum ProgressLine {
             text += " " + String(repeating: "█", count: filled) + String(repeating: "░", count: max(width - filled, 0))
         }
         text += String(format: " %3d%%]", Int(fraction * 100))
-        text += " users \(progress.users)"
-        text += " | " + String(format: "%.1f req/s", progress.requestsPerSecond)
+        if let target = progress.targetRate {
+            text += " " + String(format: "%.1f of %.1f req/s", progress.requestsPerSecond, target)
+            text += " | connections \(progress.users)"
+        } else {
+            text += " users \(progress.users)"
+            text += " | " + String(format: "%.1f req/s", progress.requestsPerSecond)
+        }
         text += " | " + String(format: "%.1f fail/s", progress.failuresPerSecond)
         text += " | p50 \(ms(progress.p50)) p95 \(ms(progress.p95)) p99 \(ms(progress.p99))"
         text += " | \(progress.totalRequests) reqs"

@@ -20,6 +20,12 @@ public struct RunRequest: Sendable {
     public var postTest = false
     /// Confirmation and production settings for the cleanup steps.
     public var cleanupOptions = CleanupOptions()
+    /// Watch the load besides the console (which always does); any may stop it with a reason.
+    public var observers: [any RunObserver] = []
+    /// Also write JUnit XML here (`--junit FILE`).
+    public var junitPath: String?
+    /// Sends the load (the SwiftNIO generator unless a test says otherwise).
+    public var sender: any LoadSender = NIOLoadSender()
 
     public init(configPath: String?, overrides: ConfigOverrides, environment: [String: String],
                 workingDirectory: String, threads: Int? = nil,
@@ -44,9 +50,10 @@ public struct RunReport: Sendable {
     public var files: [String]
     public var thresholds: [ThresholdOutcome]
     public var comparison: ComparisonReport?
+    public var verdict: RunVerdict
     /// The run's id in the history database, when it was recorded.
     public var runID: Int64?
-    public var exitStatus: ExitStatus
+    public var exitStatus: ExitStatus { verdict.exitStatus }
 }
 
 /// Errors of the run stage that are not the config's or the generator's own.
@@ -54,6 +61,9 @@ public enum RunError: Error, CustomStringConvertible, ExitStatusProviding {
     case missingBearerToken(variable: String)
     case preflightFailed
     case cleanupFailed(checklist: String)
+    case outputNotWritable(folder: String, reason: String)
+    case interruptedBeforeLoad
+    case resultsNotWritten(reason: String, runID: Int64?)
 
     public var description: String {
         switch self {
@@ -63,163 +73,132 @@ public enum RunError: Error, CustomStringConvertible, ExitStatusProviding {
             return "preflight failed: no load was sent"
         case .cleanupFailed(let checklist):
             return "cleanup (\(checklist)) failed: no load was sent"
+        case .outputNotWritable(let folder, let reason):
+            return "output: cannot write results to \(folder): \(reason) (choose another folder with --output or output: in loadops.yml)"
+        case .interruptedBeforeLoad:
+            return "interrupted before the load started: no load was sent, nothing was recorded"
+        case .resultsNotWritten(let reason, let runID):
+            return "the results could not be written: \(reason)"
+                + (runID.map { "; the run is recorded in the history as run \($0) (loadops history show \($0))" } ?? "")
         }
     }
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .missingBearerToken: return .badInput
-        case .preflightFailed, .cleanupFailed: return .checkFailed
+        case .missingBearerToken, .outputNotWritable: return .badInput
+        case .preflightFailed, .cleanupFailed, .resultsNotWritten: return .checkFailed
+        case .interruptedBeforeLoad: return .interrupted
         }
     }
 }
 
-/// `loadops run`: config → host check → (preflight, cleanup) → generator → results → thresholds →
-/// history → comparison with the baseline → summary → (post-test cleanup), in that order.
+/// `loadops run`, top to bottom: everything checked (`PreparedRun`) → preflight → cleanup → the load →
+/// results → history → comparison with the baseline → verdict → summary → post-test cleanup.
 public enum RunPipeline {
     public static func run(_ request: RunRequest, console: RunConsole, stop: StopSignal) async throws -> RunReport {
-        // 1. Configuration and the hosts it may aim at.
-        let config = try ConfigLoader.load(path: request.configPath, environment: request.environment,
-                                           overrides: request.overrides, workingDirectory: request.workingDirectory)
-        try HostPolicy.check(url: config.host, allowHosts: config.allowHosts)
-        let target = try TargetAddress(url: config.host)
-        let authorizations = try loadAuthorizations(config.credentials, environment: request.environment)
-        let plan = LoadPlan(target: target, endpoints: config.endpoints, load: config.load,
-                            authorizations: authorizations, insecure: config.insecure, threads: request.threads)
-        if config.load.model == .open { _ = try plan.arrivalSchedule() }
-        // A typo in a threshold fails before any load is sent.
-        let thresholdSet = try ThresholdSet.parse(config.thresholds)
-        let baselineSpec = try resolveBaselineSpec(request)
-        if let explicit = request.baseline, !["previous", "latest"].contains(explicit.lowercased()) {
-            // A mistyped or malformed --baseline is bad input (exit 2), found before any load is sent.
-            _ = try ResultsLocator.resolve(explicit, databasePath: databasePath(request) ?? HistoryDefaults.databasePath,
-                                           workingDirectory: request.workingDirectory)
-        }
+        let prepared = try PreparedRun.prepare(request)
+        let config = prepared.config
+        var cleanupOptions = request.cleanupOptions
+        cleanupOptions.stop = stop
+        cleanupOptions.assumeYes = true  // confirmed (or refused) while preparing
 
-        // 2. The guide's pre-test checklist and resource cleanup, when asked for.
-        if request.preflight {
-            let report = try await PreflightRunner.run(checklist: PreflightChecklist.defaultPath, config: config,
-                                                       environment: request.environment, workingDirectory: request.workingDirectory)
-            for line in report.text(strict: false).split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
+        // The operations guide's pre-test checklist and resource cleanup, when asked for. An interrupt
+        // here stops what has not started and records nothing.
+        if let checklist = prepared.preflight {
+            let report = await PreflightRunner.run(checklist, displayPath: PreflightChecklist.defaultPath,
+                                                   environment: request.environment, workingDirectory: request.workingDirectory)
+            print(report.text(strict: false), to: console)
+            if stop.isRequested { throw RunError.interruptedBeforeLoad }
             guard report.isReady(strict: false) else { throw RunError.preflightFailed }
         }
-        if request.cleanup {
-            let report = try await CleanupRunner.run(checklist: CleanupChecklist.defaultPath, config: config, options: request.cleanupOptions,
-                                                     environment: request.environment, workingDirectory: request.workingDirectory)
-            for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
+        if let checklist = prepared.cleanup {
+            let report = try await CleanupRunner.run(checklist, displayPath: CleanupChecklist.defaultPath, config: config,
+                                                     options: cleanupOptions, workingDirectory: request.workingDirectory)
+            print(report.text, to: console)
+            if stop.isRequested { throw RunError.interruptedBeforeLoad }
             guard report.succeeded else { throw RunError.cleanupFailed(checklist: CleanupChecklist.defaultPath) }
         }
+        if stop.isRequested { throw RunError.interruptedBeforeLoad }
 
-        // 3. Output folder and log.
-        let outputFolder = absolute(config.output, in: request.workingDirectory)
-        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        // The load. The log starts here, with what was printed before.
+        let outputFolder = prepared.outputFolder
         console.openLog(at: (outputFolder as NSString).appendingPathComponent("load_test.log"))
-        defer { console.closeLog() }
-        console.line(describe(config, target: target, plan: plan))
+        console.line(describe(config, target: prepared.target, plan: prepared.plan))
+        let outcome = try await request.sender.send(plan: prepared.plan, stop: stop, observers: [console] + request.observers)
 
-        // 4. The load.
-        let outcome = try await LoadGenerator.run(plan: plan, stop: stop) { progress in
-            console.progress(progress)
+        // Results, then the history: a run whose files cannot be written is still recorded.
+        let record = RunRecord.make(outcome, prepared: prepared)
+        let (result, document) = (record.result, record.document)
+        var files: [String] = []
+        var writeProblem: String?
+        do {
+            files = try ResultsWriter.write(result, document: document, to: outputFolder)
+        } catch {
+            writeProblem = String(describing: error)
         }
-        console.endProgress()
+        let runID = recordHistory(result, document: document, thresholds: document.thresholds ?? [],
+                                  databasePath: prepared.databasePath, console: console)
+        if let writeProblem { throw RunError.resultsNotWritten(reason: writeProblem, runID: runID) }
 
-        // 5. Results.
-        let status: RunStatus = outcome.stoppedEarly ? .interrupted : .completed
-        var result = RunResult(
-            status: status, startTime: outcome.startTime, endTime: outcome.endTime, config: config.redacted(),
-            endpoints: outcome.endpoints, coordinatedOmissionCorrected: config.load.model == .open,
-            timeSeries: outcome.timeSeries, peakUsers: outcome.peakUsers, droppedArrivals: outcome.droppedArrivals,
-            warnings: [])
-        result.warnings = RunWarnings.detect(in: result)
-        var document = ResultsDocument.make(from: result)
-        let thresholds = thresholdSet.evaluate(document)
-        document.thresholds = thresholds.isEmpty ? nil : thresholds
-        var files = try ResultsWriter.write(result, document: document, to: outputFolder)
-
-        // 6. History, then the baseline (which may be the previous run in that history).
-        let runID = recordHistory(result, document: document, thresholds: thresholds, request: request, console: console)
-        var comparison: ComparisonReport?
-        var summaryWarnings = document.warnings
-        if let baselineSpec {
-            do {
-                let baseline = try ResultsLocator.resolve(baselineSpec, databasePath: databasePath(request) ?? HistoryDefaults.databasePath,
-                                                          workingDirectory: request.workingDirectory, relativeTo: runID)
-                comparison = BaselineComparison.compare(current: document, baseline: baseline.document, tolerance: request.tolerance,
-                                                        currentLabel: runID.map { "run \($0)" } ?? "this run",
-                                                        baselineLabel: baseline.label)
-            } catch {
-                console.line("warning: no comparison against the baseline: \(error)")
-                summaryWarnings.append("baseline not compared: \(error)")
+        // The baseline, which may be the previous run in that history.
+        let baseline = prepared.baselineSpec.map { spec in
+            Result<ResolvedResults, any Error> {
+                try ResultsLocator.resolve(spec, databasePath: prepared.databasePath ?? HistoryDefaults.databasePath,
+                                           workingDirectory: request.workingDirectory, relativeTo: runID)
             }
         }
-        files.append(try RunSummaryMarkdown.writeSummary(document: document, thresholds: thresholds, comparison: comparison,
-                                                         warnings: summaryWarnings, to: outputFolder))
+        if case .failure(let error)? = baseline { console.line("warning: no comparison against the baseline: \(error)") }
 
-        // 7. What the reader sees.
-        console.line("")
-        for line in RunSummaryText.render(result).split(separator: "\n", omittingEmptySubsequences: false) {
-            console.line(String(line))
+        // The operations guide's data cleanup, after the results are safe on disk; its outcome is part of the verdict.
+        var postTestReport: CleanupReport?
+        if let checklist = prepared.postTest, !stop.isRequested {
+            postTestReport = try await CleanupRunner.run(checklist, displayPath: CleanupChecklist.postTestPath, config: config,
+                                                         options: cleanupOptions, workingDirectory: request.workingDirectory)
         }
-        if !thresholds.isEmpty {
+        let assessment = RunAssessment.assess(document, thresholds: prepared.thresholds, baseline: baseline,
+                                              tolerance: request.tolerance,
+                                              postTestFailed: postTestReport.map { !$0.succeeded } ?? false)
+        files += try ReportWriters.write(ReportWriters.list(junitPath: request.junitPath), assessment, to: outputFolder)
+
+        // What the reader sees.
+        console.line("")
+        print(RunSummaryText.render(result), to: console)
+        if !assessment.thresholds.isEmpty {
             console.line("")
-            console.line("Thresholds")
-            for outcome in thresholds {
+            console.line(config.thresholdsAreDefault ? "Thresholds (the defaults: loadops.yml sets none)" : "Thresholds")
+            for outcome in assessment.thresholds {
                 console.line("  \(outcome.passed ? "✓" : "✗") \(outcome.verdict)  \(outcome.scope): \(outcome.expression)  (observed \(outcome.observed))")
             }
         }
-        if let comparison {
+        if let comparison = assessment.comparison {
             console.line("")
-            for line in ComparisonRenderer.table(comparison).split(separator: "\n", omittingEmptySubsequences: false) {
-                console.line(String(line))
-            }
+            print(ComparisonRenderer.table(comparison), to: console)
         }
-        for warning in result.warnings { console.line("warning: \(warning)") }
-        if status == .interrupted {
-            console.line("Run interrupted: partial results saved (marked \"interrupted\").")
+        if result.status != .completed {
+            console.line("Run \(outcome.stopReason.text): partial results saved (marked \"\(result.status.rawValue)\").")
         }
-        console.line("Results: \(outputFolder)/ (\(files.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: ", ")), load_test.log)"
-                     + (runID.map { "; recorded as run \($0)" } ?? ""))
-
-        // 8. The guide's data cleanup, after the results are safe on disk.
-        var postTestFailed = false
-        if request.postTest {
-            let report = try await CleanupRunner.run(checklist: CleanupChecklist.postTestPath, config: config, options: request.cleanupOptions,
-                                                     environment: request.environment, workingDirectory: request.workingDirectory)
-            for line in report.text.split(separator: "\n", omittingEmptySubsequences: false) { console.line(String(line)) }
-            postTestFailed = !report.succeeded
-        }
-
-        let failedThresholds = thresholds.filter { !$0.passed }.count
-        let regressions = comparison?.regressions.count ?? 0
-        let exitStatus: ExitStatus
-        if status == .interrupted {
-            exitStatus = .interrupted
-        } else if failedThresholds > 0 || regressions > 0 || postTestFailed {
-            console.line("FAIL: \(failedThresholds) threshold\(failedThresholds == 1 ? "" : "s") failed, \(regressions) regression\(regressions == 1 ? "" : "s") against the baseline"
-                         + (postTestFailed ? ", post-test cleanup failed" : ""))
-            exitStatus = .checkFailed
-        } else {
-            exitStatus = .success
-        }
-        return RunReport(result: result, document: document, outputFolder: outputFolder, files: files, thresholds: thresholds,
-                         comparison: comparison, runID: runID, exitStatus: exitStatus)
+        let inFolder = files.filter { ($0 as NSString).deletingLastPathComponent == outputFolder }
+        let elsewhere = files.filter { ($0 as NSString).deletingLastPathComponent != outputFolder }
+        console.line("Results: \(outputFolder)/ (\(inFolder.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: ", ")), load_test.log)"
+                     + elsewhere.map { ", \($0)" }.joined() + (runID.map { "; recorded as run \($0)" } ?? ""))
+        if let postTestReport { print(postTestReport.text, to: console) }
+        console.verdict(assessment.verdict.headline, passed: assessment.verdict.passed)
+        return RunReport(result: result, document: document, outputFolder: outputFolder, files: files,
+                         thresholds: assessment.thresholds, comparison: assessment.comparison, verdict: assessment.verdict,
+                         runID: runID)
     }
 
-    static func databasePath(_ request: RunRequest) -> String? {
-        request.databasePath.map { absolute($0, in: request.workingDirectory) }
-    }
-
-    /// The explicit `--baseline`, or `baselines/baseline.json` when it exists, or none.
-    static func resolveBaselineSpec(_ request: RunRequest) throws -> String? {
-        if let baseline = request.baseline { return baseline }
-        let standard = absolute(BaselineStore.defaultPath, in: request.workingDirectory)
-        return FileManager.default.fileExists(atPath: standard) ? standard : nil
+    /// Each line of `text` as a console line.
+    private static func print(_ text: String, to console: RunConsole) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        for line in lines { console.line(String(line)) }
     }
 
     /// Records the run; a history problem is a warning, never the loss of a run already on disk.
     static func recordHistory(_ result: RunResult, document: ResultsDocument, thresholds: [ThresholdOutcome],
-                              request: RunRequest, console: RunConsole) -> Int64? {
-        guard let path = databasePath(request) else { return nil }
+                              databasePath: String?, console: RunConsole) -> Int64? {
+        guard let path = databasePath else { return nil }
         do {
             let store = try HistoryStore.open(path: path)
             let runID = try store.record(result, document: document)
@@ -252,8 +231,7 @@ public enum RunPipeline {
     }
 
     static func absolute(_ path: String, in directory: String) -> String {
-        let expanded = (path as NSString).expandingTildeInPath
-        return expanded.hasPrefix("/") ? expanded : (directory as NSString).appendingPathComponent(expanded)
+        UserPath.resolve(path, relativeTo: directory)
     }
 
     static func describe(_ config: LoadOpsConfig, target: TargetAddress, plan: LoadPlan) -> String {
@@ -297,7 +275,12 @@ enum RunWarnings {
             warnings.append("\(result.droppedArrivals) scheduled requests were never sent (every connection busy, or the run ended first): raise load.max_connections or lower the rate")
         }
         if aggregate.requests == 0 {
-            warnings.append("no request completed")
+            warnings.append("no request was sent and answered: is the target reachable at \(result.config.host)?")
+        } else if let unanswered = aggregate.failuresByKind[.unanswered], unanswered > 0 {
+            warnings.append("\(unanswered) requests were still unanswered when the run ended (counted as failures: \(FailureKind.unanswered.message))")
+        }
+        if !result.timeSeries.isEmpty {
+            warnings += Availability.measure(result.timeSeries).warnings(runSeconds: result.durationSeconds)
         }
         return warnings
     }

@@ -6,7 +6,7 @@ import Yams
 enum ChecklistFile {
     /// The root node, or nil for an empty file.
     static func load(path: String, workingDirectory: String) throws -> ConfigNode? {
-        let fullPath = path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+        let fullPath = UserPath.resolve(path, relativeTo: workingDirectory)
         guard FileManager.default.fileExists(atPath: fullPath) else {
             throw ConfigError(
                 kind: .missingFile, file: path,

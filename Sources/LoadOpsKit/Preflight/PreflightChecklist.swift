@@ -1,6 +1,6 @@
 import Foundation
 
-/// `checklists/preflight.yml`: the guide's pre-test verification script as data.
+/// `checklists/preflight.yml`: the operations guide's pre-test verification script as data.
 public struct PreflightChecklist: Sendable, Equatable {
     public var checks: [PreflightCheck]
 
@@ -42,7 +42,7 @@ public struct PreflightCheck: Sendable, Equatable {
         }
     }
 
-    /// What is checked, as the guide names it: `API`, `Database`, `Redis`, `Disk space`, `Memory`.
+    /// What is checked, as the operations guide names it: `API`, `Database`, `Redis`, `Disk space`, `Memory`.
     public var name: String
     public var kind: Kind
     /// Seconds before the check counts as failed.

@@ -7,7 +7,7 @@ public struct PreflightResult: Sendable, Equatable {
         case warning
         case failed
 
-        /// The guide's marks.
+        /// The operations guide's marks.
         public var symbol: String {
             switch self {
             case .passed: return "✓"
@@ -21,15 +21,15 @@ public struct PreflightResult: Sendable, Equatable {
     /// The check's kind (`http`, `postgres`, ...).
     public var kind: String
     public var status: Status
-    /// The line as the guide prints it, without the mark: `API is healthy (12 ms)`,
+    /// The line as the operations guide's script prints it, without the mark: `API is healthy (12 ms)`,
     /// `Database is not ready: connection refused (127.0.0.1:5432)`, `Low disk space (85%)`.
     public var message: String
     /// Seconds the check took.
     public var seconds: Double
     /// Measurements for `--json` (`latency_ms`, `used_percent`, `server_version`, ...), already redacted.
-    public var details: [String: String]
+    public var details: [String: PreflightDetail]
 
-    public init(name: String, kind: String, status: Status, message: String, seconds: Double, details: [String: String] = [:]) {
+    public init(name: String, kind: String, status: Status, message: String, seconds: Double, details: [String: PreflightDetail] = [:]) {
         self.name = name
         self.kind = kind
         self.status = status
@@ -39,6 +39,48 @@ public struct PreflightResult: Sendable, Equatable {
     }
 
     public var line: String { "\(status.symbol) \(message)" }
+}
+
+/// One measurement of a check: a number, which `--json` writes as a JSON number, or text.
+public enum PreflightDetail: Sendable, Equatable, Encodable, CustomStringConvertible,
+    ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+    case text(String)
+    case number(Double)
+
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+
+    /// A count or size.
+    public static func count(_ value: Int) -> PreflightDetail { .number(Double(value)) }
+
+    /// A measurement kept to `digits` decimals.
+    public static func rounded(_ value: Double, digits: Int) -> PreflightDetail {
+        let scale = (0..<max(digits, 0)).reduce(1.0) { product, _ in product * 10 }
+        return .number((value * scale).rounded() / scale)
+    }
+
+    public var description: String {
+        switch self {
+        case .text(let text): return text
+        case .number(let value): return Self.isWhole(value) ? String(Int64(value)) : String(value)
+        }
+    }
+
+    /// Whole numbers are written without a fraction (`20`, not `20.0`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .number(let value) where Self.isWhole(value): try container.encode(Int64(value))
+        case .number(let value) where value.isFinite: try container.encode(value)
+        case .number: try container.encodeNil()
+        }
+    }
+
+    private static func isWhole(_ value: Double) -> Bool {
+        value.isFinite && value.rounded() == value && abs(value) < 9e15
+    }
 }
 
 /// The whole checklist's outcome, in the checklist's order.
@@ -63,7 +105,7 @@ public struct PreflightReport: Sendable, Equatable {
         isReady(strict: strict) ? .success : .checkFailed
     }
 
-    /// The closing line: the guide's "Environment ready for load testing!", or what blocks it.
+    /// The closing line: the operations guide's "Environment ready for load testing!", or what blocks it.
     public func verdict(strict: Bool) -> String {
         if isReady(strict: strict) {
             let count = warnings.count
@@ -82,7 +124,7 @@ public struct PreflightReport: Sendable, Equatable {
         return "Not ready for load testing: " + blockers.joined(separator: "; ")
     }
 
-    /// The guide's output: one line per check, a blank line, the verdict.
+    /// The operations guide's output: one line per check, a blank line, the verdict.
     public func text(strict: Bool) -> String {
         results.map(\.line).joined(separator: "\n") + "\n\n" + verdict(strict: strict) + "\n"
     }
@@ -95,7 +137,7 @@ public struct PreflightReport: Sendable, Equatable {
             var status: String
             var message: String
             var duration_ms: Double
-            var details: [String: String]
+            var details: [String: PreflightDetail]
         }
         struct Document: Encodable {
             var checklist: String

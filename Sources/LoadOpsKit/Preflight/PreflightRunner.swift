@@ -88,10 +88,10 @@ struct PreflightProbe: Sendable {
         }
     }
 
-    /// A result whose message follows the guide: `<name> is ready`, `<name> is not ready: <reason>`.
+    /// A result whose message follows the operations guide: `<name> is ready`, `<name> is not ready: <reason>`.
     static func outcome(
         _ check: PreflightCheck, _ status: PreflightResult.Status, message: String? = nil, failure: String? = nil,
-        details: [String: String] = [:]
+        details: [String: PreflightDetail] = [:]
     ) -> PreflightResult {
         let text: String
         if let message {
@@ -114,11 +114,11 @@ struct PreflightProbe: Sendable {
     /// "timed out after ..." from the check's timeout rather than whichever fires first.
     private var connectLimit: Double { check.timeout + 1 }
 
-    private func failed(_ reason: String, details: [String: String] = [:]) -> PreflightResult {
+    private func failed(_ reason: String, details: [String: PreflightDetail] = [:]) -> PreflightResult {
         Self.outcome(check, .failed, failure: reason, details: details)
     }
 
-    private func result(_ status: PreflightResult.Status, _ message: String, details: [String: String] = [:]) -> PreflightResult {
+    private func result(_ status: PreflightResult.Status, _ message: String, details: [String: PreflightDetail] = [:]) -> PreflightResult {
         Self.outcome(check, status, message: message, details: details)
     }
 
@@ -139,19 +139,19 @@ struct PreflightProbe: Sendable {
         do {
             (_, response) = try await session.data(for: request)
         } catch {
-            return failed(Self.httpReason(error, url: target, timeout: check.timeout), details: ["url": shownURL])
+            return failed(Self.httpReason(error, url: target, timeout: check.timeout), details: ["url": .text(shownURL)])
         }
         let milliseconds = PreflightRunner.seconds(since: started) * 1000
         let latency = "\(Int(milliseconds.rounded())) ms"
-        var details = ["url": shownURL, "latency_ms": String(format: "%.1f", milliseconds)]
+        var details: [String: PreflightDetail] = ["url": .text(shownURL), "latency_ms": .rounded(milliseconds, digits: 1)]
         guard let status = (response as? HTTPURLResponse)?.statusCode else { return failed("no HTTP response", details: details) }
-        details["status"] = String(status)
+        details["status"] = .count(status)
         guard expected.contains(status) else {
             let wanted = expected.map(String.init).joined(separator: " or ")
             return failed("HTTP \(status), expected \(wanted) (\(shownURL))", details: details)
         }
         if let budget, milliseconds > budget * 1000 {
-            details["latency_budget_ms"] = String(Int((budget * 1000).rounded()))
+            details["latency_budget_ms"] = .rounded(budget * 1000, digits: 0)
             return result(.warning, "\(check.name) is slow (\(latency), budget \(Int((budget * 1000).rounded())) ms)", details: details)
         }
         return result(.passed, "\(check.name) is healthy (\(latency))", details: details)
@@ -174,13 +174,13 @@ struct PreflightProbe: Sendable {
     // MARK: postgres
 
     private func postgres(_ endpoint: ServiceEndpoint, warnHeadroom: Int) async -> PreflightResult {
-        var details = ["url": endpoint.redactedURL]
+        var details: [String: PreflightDetail] = ["url": .text(endpoint.redactedURL)]
         do {
             let probe = try await PostgresSession.withSession(endpoint, connectTimeout: connectLimit) { try await $0.probe() }
-            details["server_version"] = probe.serverVersion
-            details["connections"] = String(probe.connections)
-            details["max_connections"] = String(probe.maxConnections)
-            details["headroom"] = String(probe.headroom)
+            details["server_version"] = .text(probe.serverVersion)
+            details["connections"] = .count(probe.connections)
+            details["max_connections"] = .count(probe.maxConnections)
+            details["headroom"] = .count(probe.headroom)
             let version = probe.serverVersion.split(separator: " ").first.map(String.init) ?? probe.serverVersion
             let usage = "\(probe.connections)/\(probe.maxConnections) connections"
             if probe.headroom < warnHeadroom {
@@ -198,7 +198,7 @@ struct PreflightProbe: Sendable {
     // MARK: redis
 
     private func redis(_ endpoint: ServiceEndpoint, warnPercent: Double, failPercent: Double?) async -> PreflightResult {
-        var details = ["url": endpoint.redactedURL]
+        var details: [String: PreflightDetail] = ["url": .text(endpoint.redactedURL)]
         do {
             let (pong, used, maximum) = try await RedisSession.withSession(endpoint, connectTimeout: connectLimit) { session in
                 let pong = try await session.ping()
@@ -206,16 +206,17 @@ struct PreflightProbe: Sendable {
                 let maximum = try await session.maxMemory()
                 return (pong, used, maximum)
             }
-            details["ping"] = pong
-            details["used_memory"] = String(used)
+            details["ping"] = .text(pong)
+            details["used_memory"] = .count(used)
             guard pong == "PONG" else { return failed("PING answered \(pong), expected PONG", details: details) }
             guard let maximum, maximum > 0 else {
-                details["maxmemory"] = maximum.map(String.init) ?? "unknown"
+                // 0 is Redis's "no limit"; absent when the server would not say.
+                if let maximum { details["maxmemory"] = .count(maximum) }
                 return result(.passed, "\(check.name) is ready (PONG, \(Self.megabytes(used)) used, no maxmemory)", details: details)
             }
-            details["maxmemory"] = String(maximum)
+            details["maxmemory"] = .count(maximum)
             let percent = Double(used) / Double(maximum) * 100
-            details["used_percent"] = String(format: "%.1f", percent)
+            details["used_percent"] = .rounded(percent, digits: 1)
             let usage = "\(Self.megabytes(used)) of \(Self.megabytes(maximum)) maxmemory, \(Int(percent.rounded()))%"
             if let failPercent, percent > failPercent {
                 return failed("memory almost full (\(usage), fail above \(Self.percentText(failPercent)))", details: details)
@@ -249,16 +250,16 @@ struct PreflightProbe: Sendable {
                 .connect(host: host, port: port).get()
             let milliseconds = Int((PreflightRunner.seconds(since: started) * 1000).rounded())
             try? await channel.close()
-            return result(.passed, "\(check.name) is reachable (\(address), \(milliseconds) ms)", details: ["address": address])
+            return result(.passed, "\(check.name) is reachable (\(address), \(milliseconds) ms)", details: ["address": .text(address)])
         } catch {
-            return failed(ServiceError.describing(error, address: address).message, details: ["address": address])
+            return failed(ServiceError.describing(error, address: address).message, details: ["address": .text(address)])
         }
     }
 
     // MARK: disk
 
     private func disk(path: String, warnPercent: Double, failPercent: Double?) -> PreflightResult {
-        let fullPath = path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+        let fullPath = UserPath.resolve(path, relativeTo: workingDirectory)
         var stats = statvfs()
         guard statvfs(fullPath, &stats) == 0 else {
             return failed("cannot read the file system of \(path): \(String(cString: strerror(errno)))")
@@ -267,9 +268,9 @@ struct PreflightProbe: Sendable {
         let used = Double(stats.f_blocks - stats.f_bfree)
         let available = Double(stats.f_bavail)
         let percent = used + available > 0 ? (used / (used + available) * 100).rounded(.up) : 0
-        let details = [
-            "path": path, "used_percent": String(Int(percent)),
-            "available_mb": String(Int(available * Double(stats.f_frsize) / 1_048_576)),
+        let details: [String: PreflightDetail] = [
+            "path": .text(path), "used_percent": .count(Int(percent)),
+            "available_mb": .count(Int(available * Double(stats.f_frsize) / 1_048_576)),
         ]
         let subject = Self.lowercasedFirst(check.name)
         if let failPercent, percent >= failPercent {
@@ -287,7 +288,7 @@ struct PreflightProbe: Sendable {
         guard let available = Self.availableMegabytes() else {
             return failed("cannot read MemAvailable from /proc/meminfo")
         }
-        let details = ["available_mb": String(available)]
+        let details: [String: PreflightDetail] = ["available_mb": .count(available)]
         let subject = Self.lowercasedFirst(check.name)
         if let failBelow, available < failBelow {
             return result(.failed, "Low \(subject) (\(available)MB, fail under \(failBelow)MB)", details: details)
@@ -298,7 +299,7 @@ struct PreflightProbe: Sendable {
         return result(.passed, "\(check.name) available (\(available)MB)", details: details)
     }
 
-    /// MemAvailable in MB: what `free -m` prints in its "available" column, as the guide reads it.
+    /// MemAvailable in MB: what `free -m` prints in its "available" column, as the operations guide reads it.
     static func availableMegabytes() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
@@ -320,8 +321,8 @@ struct PreflightProbe: Sendable {
     private func runCommand(_ command: String) async -> PreflightResult {
         do {
             let outcome = try await ShellCommand.run(command, timeout: check.timeout, workingDirectory: workingDirectory)
-            var details = ["seconds": String(format: "%.2f", outcome.seconds)]
-            if let status = outcome.exitStatus { details["exit_status"] = String(status) }
+            var details: [String: PreflightDetail] = ["seconds": .rounded(outcome.seconds, digits: 2)]
+            if let status = outcome.exitStatus { details["exit_status"] = .count(Int(status)) }
             if outcome.timedOut {
                 return failed("still running after \(DurationParser.format(check.timeout)), stopped", details: details)
             }
@@ -340,7 +341,7 @@ struct PreflightProbe: Sendable {
     private func env(_ variables: [String]) -> PreflightResult {
         let missing = variables.filter { (environment[$0] ?? "").isEmpty }
         guard missing.isEmpty else {
-            return failed("not set: \(missing.joined(separator: ", "))", details: ["missing": missing.joined(separator: ",")])
+            return failed("not set: \(missing.joined(separator: ", "))", details: ["missing": .text(missing.joined(separator: ","))])
         }
         return result(.passed, "\(check.name) is complete (\(variables.joined(separator: ", ")) set)")
     }

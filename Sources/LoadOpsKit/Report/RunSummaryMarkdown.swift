@@ -5,8 +5,7 @@ public enum RunSummaryMarkdown {
     public static let fileName = "RESULTS_SUMMARY.md"
 
     public static func render(document: ResultsDocument, thresholds: [ThresholdOutcome],
-                              comparison: ComparisonReport?, warnings: [String]) -> String {
-        let passed = thresholds.allSatisfy(\.passed) && !(comparison?.hasRegression ?? false)
+                              comparison: ComparisonReport?, verdict: RunVerdict, warnings: [String]) -> String {
         var lines: [String] = ["# Load Test Results", ""]
 
         let date = ResultsDocument.iso8601(fractional: false)
@@ -16,6 +15,10 @@ public enum RunSummaryMarkdown {
                      + " (planned \(ReportNumber.decimal(document.load.duration)) seconds)")
         lines.append("- **Load**: \(loadDescription(document))")
         lines.append("- **Status**: \(document.status.rawValue)")
+        if let availability = document.availability {
+            lines.append("- **Availability**: \(ReportNumber.percent(availability.percent)) of \(ReportNumber.decimal(availability.measuredSeconds, places: 0)) seconds"
+                         + " had a successful response (longest span without one: \(ReportNumber.decimal(availability.longestOutageSeconds, places: 1)) s)")
+        }
         lines.append("")
 
         lines.append("## Key Metrics")
@@ -29,7 +32,7 @@ public enum RunSummaryMarkdown {
                          + "\(latency(endpoint, "99")) | \(ReportNumber.decimal(endpoint.rps)) |")
         }
         lines.append("")
-        // The guide's own bullet lines, so its readers find what they look for.
+        // The operations guide's own bullet lines, so its readers find what they look for.
         for endpoint in document.endpoints {
             let title = "\(endpoint.method) \(endpoint.name)"
             lines.append("- \(title) Success Rate: \(successRate(endpoint))")
@@ -44,8 +47,14 @@ public enum RunSummaryMarkdown {
         lines.append("## Thresholds")
         lines.append("")
         if thresholds.isEmpty {
-            lines.append("No thresholds configured (add `thresholds:` to loadops.yml).")
+            lines.append("No thresholds (loadops.yml has `thresholds: {}`).")
         } else {
+            if document.config.thresholdsAreDefault == true {
+                lines.append("The defaults, since loadops.yml sets no `thresholds:`: " + ThresholdSet.defaultExpressions
+                    .sorted { $0.key < $1.key }.flatMap { scope, expressions in expressions.map { "\(scope) `\($0)`" } }
+                    .joined(separator: ", ") + ".")
+                lines.append("")
+            }
             lines.append("| Result | Scope | Threshold | Observed |")
             lines.append("|---|---|---|---:|")
             for outcome in thresholds {
@@ -55,25 +64,14 @@ public enum RunSummaryMarkdown {
         }
         lines.append("")
 
-        lines.append("## Pass/Fail: \(passed ? "PASS" : "FAIL")")
+        lines.append("## Pass/Fail: \(verdict.label)")
         lines.append("")
-        let failed = thresholds.filter { !$0.passed }
-        if !failed.isEmpty {
-            lines.append("- \(failed.count) threshold\(failed.count == 1 ? "" : "s") failed: "
-                         + failed.map { "\($0.scope) `\($0.expression)` (observed \($0.observed))" }.joined(separator: "; "))
-        }
-        if let comparison, comparison.hasRegression {
-            lines.append("- " + ComparisonRenderer.verdict(comparison))
-        }
-        if passed {
+        for line in verdict.reasonLines { lines.append("- " + line) }
+        if verdict.passed {
             lines.append("- Every threshold passed" + (comparison == nil ? "." : " and no regression against the baseline."))
         }
-        switch document.status {
-        case .completed: break
-        case .interrupted:
-            lines.append("- The run was interrupted: these figures cover \(ReportNumber.decimal(document.durationSeconds)) of the planned \(ReportNumber.decimal(document.load.duration)) seconds.")
-        case .aborted, .failed:
-            lines.append("- The run ended early (status \(document.status.rawValue)).")
+        if document.status == .interrupted {
+            lines.append("- These figures cover \(ReportNumber.decimal(document.durationSeconds)) of the planned \(ReportNumber.decimal(document.load.duration)) seconds.")
         }
         lines.append("")
 
@@ -103,21 +101,14 @@ public enum RunSummaryMarkdown {
     }
 
     /// Called at the end of every run (and by `loadops summary`): writes `folder/RESULTS_SUMMARY.md`
-    /// atomically with the document's own warnings, and returns its path.
+    /// atomically and returns its path. `warnings` are the document's own plus any of the caller's
+    /// (a baseline that could not be read, ...).
     @discardableResult
     public static func writeSummary(document: ResultsDocument, thresholds: [ThresholdOutcome],
-                                    comparison: ComparisonReport?, to folder: String) throws -> String {
-        try writeSummary(document: document, thresholds: thresholds, comparison: comparison,
-                         warnings: document.warnings, to: folder)
-    }
-
-    /// The same with extra warnings (a baseline that could not be read, ...).
-    @discardableResult
-    public static func writeSummary(document: ResultsDocument, thresholds: [ThresholdOutcome],
-                                    comparison: ComparisonReport?, warnings: [String], to folder: String) throws -> String {
+                                    comparison: ComparisonReport?, verdict: RunVerdict, warnings: [String], to folder: String) throws -> String {
         try AtomicFileWriter.createFolder(folder)
         let path = (folder as NSString).appendingPathComponent(fileName)
-        let text = render(document: document, thresholds: thresholds, comparison: comparison, warnings: warnings)
+        let text = render(document: document, thresholds: thresholds, comparison: comparison, verdict: verdict, warnings: warnings)
         try AtomicFileWriter.write(Data(text.utf8), to: path)
         return path
     }
@@ -126,14 +117,17 @@ public enum RunSummaryMarkdown {
         let load = document.load
         var parts: [String] = ["\(load.model) model"]
         if load.model == LoadModel.open.rawValue {
-            if let rate = load.rate { parts.append("\(ReportNumber.decimal(rate)) req/s") }
+            if let rate = load.rate, load.stages.isEmpty {
+                parts.append("target \(ReportNumber.decimal(rate)) req/s (\(ReportNumber.decimal(rate * 60))/min)")
+            }
+            parts.append("achieved \(ReportNumber.decimal(document.aggregate.rps)) req/s")
+            let rates = document.config.endpoints.compactMap { endpoint in
+                endpoint.rate.map { "\(endpoint.method) \(endpoint.name) \(ReportNumber.decimal($0 * 60))/min" }
+            }
+            if !rates.isEmpty { parts.append("per endpoint: " + rates.joined(separator: ", ")) }
             parts.append("up to \(load.maxConnections) connections")
         } else {
-            parts.append("\(load.users) users")
-            parts.append("spawn rate \(ReportNumber.decimal(load.spawnRate))/s")
-            if let think = load.thinkTime {
-                parts.append("think time \(ReportNumber.decimal(think.min))-\(ReportNumber.decimal(think.max)) s")
-            }
+            parts += load.closedModelSettings
         }
         if !load.stages.isEmpty {
             let unit = load.model == LoadModel.open.rawValue ? " req/s" : " users"
@@ -141,7 +135,8 @@ public enum RunSummaryMarkdown {
             parts.append("stages: " + stages.joined(separator: ", "))
         }
         parts.append("timeout \(ReportNumber.decimal(load.timeout)) s")
-        parts.append("peak \(document.peakUsers) \(load.model == LoadModel.open.rawValue ? "connections" : "users")")
+        let unit = load.model == LoadModel.open.rawValue ? "connection" : "user"
+        parts.append("peak \(document.peakUsers) \(unit)\(document.peakUsers == 1 ? "" : "s")\(load.model == LoadModel.open.rawValue ? " in use" : "")")
         return parts.joined(separator: ", ")
     }
 

@@ -10,6 +10,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var tool: String
     public var toolVersion: String
     public var status: RunStatus
+    /// Why the load stopped (`duration reached`, `interrupted by SIGINT`, `aborted: …`); absent in older files.
+    public var stopReason: String?
     public var startedAt: Date
     public var endedAt: Date
     public var durationSeconds: Double
@@ -30,6 +32,9 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var peakUsers: Int
     public var droppedArrivals: UInt64
     public var warnings: [String]
+    /// The share of the run in which the target answered, and the spans in which it did not;
+    /// absent in older files and in imports that carry no time series.
+    public var availability: Availability?
     /// The effective configuration, without secrets.
     public var config: EffectiveConfig
     /// Each threshold's outcome at the end of the run; absent in older files and hand-written baselines.
@@ -40,6 +45,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case tool
         case toolVersion = "tool_version"
         case status
+        case stopReason = "stop_reason"
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
@@ -57,6 +63,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case peakUsers = "peak_users"
         case droppedArrivals = "dropped_arrivals"
         case warnings
+        case availability
         case config
         case thresholds
     }
@@ -161,6 +168,48 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
             case maxConnections = "max_connections"
             case timeout, stages
         }
+
+        public init(model: String, users: Int, spawnRate: Double, duration: Double, thinkTime: ThinkTime?, rate: Double?,
+                    maxConnections: Int, timeout: Double, stages: [Stage]) {
+            self.model = model
+            self.users = users
+            self.spawnRate = spawnRate
+            self.duration = duration
+            self.thinkTime = thinkTime
+            self.rate = rate
+            self.maxConnections = maxConnections
+            self.timeout = timeout
+            self.stages = stages
+        }
+
+        /// Users and spawn rate mean nothing for the open model, so its files leave them out (read as 0).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            model = try container.decode(String.self, forKey: .model)
+            users = try container.decodeIfPresent(Int.self, forKey: .users) ?? 0
+            spawnRate = try container.decodeIfPresent(Double.self, forKey: .spawnRate) ?? 0
+            duration = try container.decode(Double.self, forKey: .duration)
+            thinkTime = try container.decodeIfPresent(ThinkTime.self, forKey: .thinkTime)
+            rate = try container.decodeIfPresent(Double.self, forKey: .rate)
+            maxConnections = try container.decode(Int.self, forKey: .maxConnections)
+            timeout = try container.decode(Double.self, forKey: .timeout)
+            stages = try container.decode([Stage].self, forKey: .stages)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            if model != LoadModel.open.rawValue {
+                try container.encode(users, forKey: .users)
+                try container.encode(spawnRate, forKey: .spawnRate)
+            }
+            try container.encode(duration, forKey: .duration)
+            try container.encodeIfPresent(thinkTime, forKey: .thinkTime)
+            try container.encodeIfPresent(rate, forKey: .rate)
+            try container.encode(maxConnections, forKey: .maxConnections)
+            try container.encode(timeout, forKey: .timeout)
+            try container.encode(stages, forKey: .stages)
+        }
     }
 
     public struct ThinkTime: Codable, Sendable, Equatable {
@@ -185,13 +234,17 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         public var endpoints: [EndpointSettings]
         public var credentials: Credentials?
         public var thresholds: [String: [String]]
+        /// True when loadops.yml had no `thresholds:` and the defaults applied (absent otherwise).
+        public var thresholdsAreDefault: Bool?
         public var output: String
         public var source: String
 
         enum CodingKeys: String, CodingKey {
             case host
             case allowHosts = "allow_hosts"
-            case environment, insecure, load, endpoints, credentials, thresholds, output, source
+            case environment, insecure, load, endpoints, credentials, thresholds
+            case thresholdsAreDefault = "thresholds_default"
+            case output, source
         }
     }
 
@@ -252,12 +305,17 @@ extension ResultsDocument {
                                         kind: kind.kindName, error: kind.message, occurrences: count))
             }
         }
-        let load = Load(result.config.load)
+        var load = Load(result.config.load)
+        if result.config.load.model == .open && result.config.load.stages.isEmpty {
+            // The rate the run aimed at: the endpoints' own rates plus `load.rate`'s share.
+            load.rate = LoadPlan.openModelRates(endpoints: result.config.endpoints, load: result.config.load).reduce(0, +)
+        }
         return ResultsDocument(
             schemaVersion: currentSchemaVersion,
             tool: "loadops",
             toolVersion: LoadOpsKitVersion.string,
             status: result.status,
+            stopReason: result.stopReason?.text,
             startedAt: wholeMilliseconds(result.startTime),
             endedAt: wholeMilliseconds(result.endTime),
             durationSeconds: finite(result.durationSeconds),
@@ -275,6 +333,7 @@ extension ResultsDocument {
             peakUsers: result.peakUsers,
             droppedArrivals: result.droppedArrivals,
             warnings: result.warnings,
+            availability: result.timeSeries.isEmpty ? nil : Availability.measure(result.timeSeries),
             config: EffectiveConfig(result.config)
         )
     }
@@ -333,8 +392,9 @@ extension ResultsDocument.Load {
     init(_ settings: LoadSettings) {
         self.init(
             model: settings.model.rawValue,
-            users: settings.users,
-            spawnRate: ResultsDocument.finite(settings.spawnRate),
+            // Users and spawn rate mean nothing for the open model (and are not written for it).
+            users: settings.model == .open ? 0 : settings.users,
+            spawnRate: settings.model == .open ? 0 : ResultsDocument.finite(settings.spawnRate),
             duration: ResultsDocument.finite(settings.plannedDuration),
             thinkTime: settings.thinkTime.map { ResultsDocument.ThinkTime(min: $0.lowerBound, max: $0.upperBound) },
             rate: settings.rate,
@@ -362,6 +422,7 @@ extension ResultsDocument.EffectiveConfig {
             endpoints: config.endpoints.map(ResultsDocument.EndpointSettings.init),
             credentials: credentials,
             thresholds: config.thresholds,
+            thresholdsAreDefault: config.thresholdsAreDefault ? true : nil,
             output: config.output,
             source: config.sourceDescription
         )
@@ -456,13 +517,16 @@ extension ResultsDocument {
         if let version = try? decoder.decode(VersionProbe.self, from: data).schemaVersion, version != currentSchemaVersion {
             throw .unsupportedSchemaVersion(path: path, version: version)
         }
+        let document: ResultsDocument
         do {
-            return try decoder.decode(ResultsDocument.self, from: data)
+            document = try decoder.decode(ResultsDocument.self, from: data)
         } catch let error as DecodingError {
             throw describe(error, path: path)
         } catch {
             throw .malformed(path: path, field: nil, reason: "\(error)")
         }
+        try document.checkFigures(path: path)
+        return document
     }
 
     private struct VersionProbe: Decodable {
@@ -536,5 +600,122 @@ extension ResultsDocument {
         var rest = String(debugDescription[range.upperBound...])
         if rest.hasSuffix(" instead.") { rest.removeLast(" instead.".count) }
         return ", found \(rest)"
+    }
+}
+
+// MARK: - Checking the figures
+
+extension ResultsDocument {
+    /// The longest run a document may describe: a run lasts at most `LoadLimits.maximumDurationSeconds`,
+    /// plus its timeouts; anything past a year is not a run's figure.
+    static let maximumDocumentSeconds: Double = 366 * 86_400
+    /// Any other figure (milliseconds, requests per second, bytes): finite and below this.
+    static let maximumFigure: Double = 1e15
+
+    /// Every figure within what a run can produce, so that nothing reading the document later (the
+    /// history, comparisons, summaries) meets NaN, infinity or a number too large to convert. A
+    /// document made by hand or by another tool is refused here with the field named, before it is stored.
+    public func checkFigures(path: String) throws(ResultsDocumentError) {
+        let check = FigureCheck(path: path)
+        try check.seconds(durationSeconds, "duration_seconds")
+        try check.percent(successRate, "success_rate")
+        try check.figure(p95Latency, "p95_latency")
+        try check.load(load, "load")
+        try check.endpoint(aggregate, "aggregate")
+        for (index, endpoint) in endpoints.enumerated() { try check.endpoint(endpoint, "endpoints[\(index)]") }
+        for (index, point) in timeSeries.enumerated() {
+            let field = "time_series[\(index)]"
+            guard point.timestamp.isFinite, abs(point.timestamp) < Self.maximumFigure else {
+                throw check.failure("\(field).timestamp", expected: "a time in seconds since 1970", found: point.timestamp)
+            }
+            try check.seconds(point.elapsed, "\(field).elapsed")
+            try check.users(point.users, "\(field).users")
+            for (value, name) in [(point.requestsPerSecond, "requests_per_second"), (point.failuresPerSecond, "failures_per_second"),
+                                  (point.p50, "p50"), (point.p95, "p95"), (point.p99, "p99")] {
+                try check.figure(value, "\(field).\(name)")
+            }
+        }
+        try check.users(peakUsers, "peak_users")
+        if let availability {
+            try check.percent(availability.percent, "availability.percent")
+            try check.seconds(availability.measuredSeconds, "availability.measured_seconds")
+            for (index, outage) in availability.outages.enumerated() {
+                try check.seconds(outage.start, "availability.outages[\(index)].start")
+                try check.seconds(outage.end, "availability.outages[\(index)].end")
+            }
+        }
+        try check.load(config.load, "config.load")
+        for (index, endpoint) in config.endpoints.enumerated() {
+            try check.figure(endpoint.weight, "config.endpoints[\(index)].weight")
+            if let rate = endpoint.rate { try check.figure(rate, "config.endpoints[\(index)].rate") }
+        }
+        for (index, threshold) in (thresholds ?? []).enumerated() {
+            if let observed = threshold.observedValue, !observed.isFinite {
+                throw check.failure("thresholds[\(index)].observed_value", expected: "a finite number", found: observed)
+            }
+        }
+    }
+
+    private struct FigureCheck {
+        let path: String
+
+        func failure(_ field: String, expected: String, found: Double) -> ResultsDocumentError {
+            .malformed(path: path, field: field, reason: "expected \(expected), found \(found)")
+        }
+
+        func range(_ value: Double, _ field: String, _ limit: Double, _ expected: String) throws(ResultsDocumentError) {
+            guard value.isFinite, value >= 0, value <= limit else { throw failure(field, expected: expected, found: value) }
+        }
+
+        func seconds(_ value: Double, _ field: String) throws(ResultsDocumentError) {
+            try range(value, field, ResultsDocument.maximumDocumentSeconds,
+                      "a number of seconds from 0 to \(DecimalNumber.format(ResultsDocument.maximumDocumentSeconds)) (366 days)")
+        }
+
+        func percent(_ value: Double, _ field: String) throws(ResultsDocumentError) {
+            try range(value, field, 100, "a percentage from 0 to 100")
+        }
+
+        func figure(_ value: Double, _ field: String) throws(ResultsDocumentError) {
+            try range(value, field, ResultsDocument.maximumFigure, "a number from 0 to 1e15")
+        }
+
+        func users(_ value: Int, _ field: String) throws(ResultsDocumentError) {
+            guard (0...LoadLimits.maximumUsers).contains(value) else {
+                throw .malformed(path: path, field: field,
+                                 reason: "expected a whole number from 0 to \(LoadLimits.maximumUsers), found \(value)")
+            }
+        }
+
+        func load(_ load: ResultsDocument.Load, _ field: String) throws(ResultsDocumentError) {
+            try users(load.users, "\(field).users")
+            try users(load.maxConnections, "\(field).max_connections")
+            try figure(load.spawnRate, "\(field).spawn_rate")
+            try seconds(load.duration, "\(field).duration")
+            try seconds(load.timeout, "\(field).timeout")
+            if let rate = load.rate { try figure(rate, "\(field).rate") }
+            if let thinkTime = load.thinkTime {
+                try seconds(thinkTime.min, "\(field).think_time.min")
+                try seconds(thinkTime.max, "\(field).think_time.max")
+            }
+            for (index, stage) in load.stages.enumerated() {
+                try seconds(stage.duration, "\(field).stages[\(index)].duration")
+                try figure(stage.target, "\(field).stages[\(index)].target")
+            }
+        }
+
+        func endpoint(_ endpoint: ResultsDocument.Endpoint, _ field: String) throws(ResultsDocumentError) {
+            try percent(endpoint.successRate, "\(field).success_rate")
+            try percent(endpoint.errorRate, "\(field).error_rate")
+            for (value, name) in [(endpoint.rps, "rps"), (endpoint.failuresPerSecond, "failures_per_second"),
+                                  (endpoint.minMs, "min_ms"), (endpoint.maxMs, "max_ms"), (endpoint.meanMs, "mean_ms"),
+                                  (endpoint.medianMs, "median_ms"), (endpoint.avgContentSize, "avg_content_size")] {
+                try figure(value, "\(field).\(name)")
+            }
+            for (label, value) in endpoint.percentiles { try figure(value, "\(field).percentiles[\"\(label)\"]") }
+            for (label, value) in endpoint.uncorrectedPercentiles {
+                try figure(value, "\(field).uncorrected_percentiles[\"\(label)\"]")
+            }
+        }
     }
 }

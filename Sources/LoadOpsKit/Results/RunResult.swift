@@ -25,6 +25,12 @@ public enum FailureKind: Hashable, Sendable {
     case connectionReset
     case httpStatus(Int)
     case tls(String)
+    /// The answer is not HTTP as loadops reads it (a status line and headers over 64 KiB, a bad chunk).
+    case malformed(String)
+    /// Sent, but still unanswered when the run ended (after its grace period for answers in flight).
+    case unanswered
+    /// A redirect that was not followed (to a host not allowed, too many in a row, ...).
+    case redirect(String)
     case other(String)
 
     /// Short machine-friendly kind, used as a key in `results.json`.
@@ -35,6 +41,9 @@ public enum FailureKind: Hashable, Sendable {
         case .connectionReset: return "connection_reset"
         case .httpStatus(let code): return "http_\(code)"
         case .tls: return "tls"
+        case .malformed: return "malformed"
+        case .unanswered: return "no_response"
+        case .redirect: return "redirect"
         case .other: return "other"
         }
     }
@@ -47,6 +56,9 @@ public enum FailureKind: Hashable, Sendable {
         case .connectionReset: return "ConnectionResetError: connection reset by peer"
         case .httpStatus(let code): return "HTTPError: \(code) \(HTTPStatusText.reason(code))"
         case .tls(let detail): return "SSLError: \(detail)"
+        case .malformed(let detail): return "MalformedResponse: \(detail)"
+        case .unanswered: return "NoResponse: no response by the end of the run"
+        case .redirect(let detail): return "RedirectError: \(detail)"
         case .other(let detail): return "Error: \(detail)"
         }
     }
@@ -125,9 +137,10 @@ public struct EndpointStatistics: Sendable {
         for (kind, count) in other.failuresByKind { failuresByKind[kind, default: 0] += count }
     }
 
-    /// Percent of requests that succeeded (0-100); 100 when nothing was sent.
+    /// Percent of requests that succeeded (0-100); 0 when nothing was sent: a run without answers never
+    /// reads as a success.
     public var successRate: Double {
-        requests == 0 ? 100 : Double(requests - failures) / Double(requests) * 100
+        requests == 0 ? 0 : Double(requests - failures) / Double(requests) * 100
     }
 }
 
@@ -187,10 +200,13 @@ public struct RunResult: Sendable {
     public var droppedArrivals: UInt64
     /// Problems seen during the run worth telling the reader (rate limiting, dropped arrivals, ...).
     public var warnings: [String]
+    /// Why the load stopped; nil for results not made by the generator.
+    public var stopReason: StopReason?
 
     public init(status: RunStatus, startTime: Date, endTime: Date, config: LoadOpsConfig,
                 endpoints: [EndpointStatistics], coordinatedOmissionCorrected: Bool,
-                timeSeries: [TimeSeriesPoint], peakUsers: Int, droppedArrivals: UInt64, warnings: [String]) {
+                timeSeries: [TimeSeriesPoint], peakUsers: Int, droppedArrivals: UInt64, warnings: [String],
+                stopReason: StopReason? = nil) {
         self.status = status
         self.startTime = startTime
         self.endTime = endTime
@@ -201,6 +217,7 @@ public struct RunResult: Sendable {
         self.peakUsers = peakUsers
         self.droppedArrivals = droppedArrivals
         self.warnings = warnings
+        self.stopReason = stopReason
     }
 
     public var durationSeconds: Double { max(endTime.timeIntervalSince(startTime), 0) }

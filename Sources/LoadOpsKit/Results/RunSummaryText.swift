@@ -77,7 +77,11 @@ public enum RunSummaryText {
         var details: [String] = ["\(config.load.model.rawValue) model"]
         switch config.load.model {
         case .closed: details.append("peak \(result.peakUsers) users")
-        case .open: details.append("peak \(result.peakUsers) connections")
+        case .open:
+            let target = LoadPlan.openModelRates(endpoints: config.endpoints, load: config.load).reduce(0, +)
+            if config.load.stages.isEmpty { details.append("target \(ReportNumber.decimal(target)) req/s") }
+            details.append("achieved \(ReportNumber.decimal(result.perSecond(result.aggregate.requests))) req/s")
+            details.append("peak \(result.peakUsers) connection\(result.peakUsers == 1 ? "" : "s") in use")
         }
         if let environment = config.environment, !environment.isEmpty { details.append("environment \(environment)") }
         let aggregate = result.aggregate

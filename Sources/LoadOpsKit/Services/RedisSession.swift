@@ -2,91 +2,13 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// A reply in the Redis serialisation protocol (RESP2).
-enum RESPValue: Sendable, Equatable {
-    case simple(String)
-    case error(String)
-    case integer(Int)
-    /// nil is RESP's null bulk string (`$-1`).
-    case bulk(String?)
-    /// nil is RESP's null array (`*-1`).
-    case array([RESPValue]?)
-
-    var text: String? {
-        switch self {
-        case .simple(let text): return text
-        case .bulk(let text): return text
-        case .integer(let number): return String(number)
-        default: return nil
-        }
-    }
-}
-
-/// Reads RESP values off the front of a buffer; leaves the buffer untouched while a value is incomplete.
-enum RESPParser {
-    struct MalformedReply: Error {}
-
-    static func parse(_ buffer: inout ByteBuffer) throws -> RESPValue? {
-        let start = buffer.readerIndex
-        if let value = try read(&buffer) { return value }
-        buffer.moveReaderIndex(to: start)
-        return nil
-    }
-
-    private static func read(_ buffer: inout ByteBuffer) throws -> RESPValue? {
-        guard let marker = buffer.readInteger(as: UInt8.self), let line = readLine(&buffer) else { return nil }
-        switch marker {
-        case UInt8(ascii: "+"): return .simple(line)
-        case UInt8(ascii: "-"): return .error(line)
-        case UInt8(ascii: ":"):
-            guard let number = Int(line) else { throw MalformedReply() }
-            return .integer(number)
-        case UInt8(ascii: "$"):
-            guard let length = Int(line) else { throw MalformedReply() }
-            if length < 0 { return .bulk(nil) }
-            guard buffer.readableBytes >= length + 2, let bytes = buffer.readBytes(length: length) else { return nil }
-            buffer.moveReaderIndex(forwardBy: 2)
-            return .bulk(String(decoding: bytes, as: UTF8.self))
-        case UInt8(ascii: "*"):
-            guard let count = Int(line) else { throw MalformedReply() }
-            if count < 0 { return .array(nil) }
-            var items: [RESPValue] = []
-            items.reserveCapacity(count)
-            for _ in 0..<count {
-                guard let item = try read(&buffer) else { return nil }
-                items.append(item)
-            }
-            return .array(items)
-        default:
-            throw MalformedReply()
-        }
-    }
-
-    private static func readLine(_ buffer: inout ByteBuffer) -> String? {
-        let view = buffer.readableBytesView
-        guard let cr = view.firstIndex(of: UInt8(ascii: "\r")), cr + 1 < view.endIndex, view[cr + 1] == UInt8(ascii: "\n")
-        else { return nil }
-        let length = cr - view.startIndex
-        let line = buffer.readString(length: length)
-        buffer.moveReaderIndex(forwardBy: 2)
-        return line
-    }
-
-    /// A command as RESP's array of bulk strings.
-    static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
-        buffer.writeString("*\(arguments.count)\r\n")
-        for argument in arguments {
-            buffer.writeString("$\(argument.utf8.count)\r\n\(argument)\r\n")
-        }
-    }
-}
-
 /// A minimal Redis client on SwiftNIO: one connection, one command at a time, enough for the
 /// checks and the cleanup (PING, AUTH, SELECT, INFO, CONFIG GET, DBSIZE, FLUSHDB).
 struct RedisSession {
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var pending: ByteBuffer
+    private var parser = RESPReplyParser()
     let endpoint: ServiceEndpoint
 
     /// Connects, logs in (AUTH) and selects the endpoint's database before handing the session over.
@@ -128,13 +50,18 @@ struct RedisSession {
     /// Sends one command and waits for its reply. A Redis error reply is returned, not thrown.
     mutating func send(_ arguments: [String]) async throws -> RESPValue {
         var request = ByteBuffer()
-        RESPParser.encode(arguments, into: &request)
+        request.writeString("*\(arguments.count)\r\n")
+        for argument in arguments {
+            request.writeString("$\(argument.utf8.count)\r\n\(argument)\r\n")
+        }
         try await outbound.write(request)
         while true {
             do {
-                if let value = try RESPParser.parse(&pending) { return value }
+                if let value = try parser.parse(&pending) { return value }
             } catch {
-                throw ServiceError("the server's reply is not Redis protocol (\(endpoint.address))")
+                // The rest of the stream cannot be trusted either: the session ends with the check failed.
+                let command = arguments.first ?? "a command"
+                throw ServiceError("the server's reply to \(command) is not Redis protocol: \(error) (\(endpoint.address))")
             }
             guard var more = try await inbound.next() else {
                 throw ServiceError("the server closed the connection (\(endpoint.address))")

@@ -1,4 +1,5 @@
-/// The exit codes every command shares (DESIGN.md).
+/// The exit codes every command shares: 0 success; 1 a check, threshold or comparison failed, or the run
+/// was aborted; 2 bad usage or input (nothing was done); 130 interrupted.
 public enum ExitStatus: Int32, Sendable {
     case success = 0
     /// A check, threshold or regression failed.

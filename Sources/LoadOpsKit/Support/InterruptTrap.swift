@@ -22,7 +22,7 @@ public final class InterruptTrap {
                     RunningCommandGroups.killAll()
                     exit(ExitStatus.interrupted.rawValue)
                 }
-                stop.request()
+                stop.request(.signal(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"))
             }
             source.resume()
             sources.append(source)

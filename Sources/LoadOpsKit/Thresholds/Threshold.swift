@@ -12,9 +12,13 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
     case requestsPerSecond
     case requests
     case failures
+    /// Percent of the run's seconds in which the target answered successfully (aggregate only).
+    case availability
+    /// The longest span without a successful response, seconds (aggregate only).
+    case outage
 
     /// Every spelling accepted, for the error message.
-    static let spellings = "p50 p66 p75 p80 p90 p95 p98 p99 p99.9 p99.99 median min avg mean max error_rate success_rate rps requests failures"
+    static let spellings = "p50 p66 p75 p80 p90 p95 p98 p99 p99.9 p99.99 median min avg mean max error_rate success_rate rps requests failures availability outage"
 
     init?(name: String) {
         let lowered = name.lowercased()
@@ -28,6 +32,8 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
         case "rps": self = .requestsPerSecond
         case "requests": self = .requests
         case "failures": self = .failures
+        case "availability": self = .availability
+        case "outage": self = .outage
         default:
             guard lowered.hasPrefix("p") else { return nil }
             let label = String(lowered.dropFirst())
@@ -48,8 +54,13 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
         case .requestsPerSecond: return "rps"
         case .requests: return "requests"
         case .failures: return "failures"
+        case .availability: return "availability"
+        case .outage: return "outage"
         }
     }
+
+    /// Measured over the whole run's time series, not per endpoint.
+    var isRunWide: Bool { self == .availability || self == .outage }
 
     var isLatency: Bool {
         switch self {
@@ -70,7 +81,13 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
             } catch {
                 throw ThresholdValueError(expected: "a duration such as 500ms, 1s or 1.5s (a plain number is milliseconds)")
             }
-        case .errorRate, .successRate:
+        case .outage:
+            do {
+                return try DurationParser.seconds(from: trimmed)
+            } catch {
+                throw ThresholdValueError(expected: "a duration such as 3s or 1m")
+            }
+        case .errorRate, .successRate, .availability:
             // `%` is required: k6 writes rates as fractions (0.05), and guessing between 0.05% and 5% would
             // silently change what passes.
             guard trimmed.hasSuffix("%"), let percent = DecimalNumber.parse(trimmed.dropLast().trimmingCharacters(in: .whitespaces)),
@@ -96,7 +113,8 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
     func format(_ value: Double) -> String {
         switch self {
         case .percentile, .minimum, .mean, .maximum: return ReportNumber.milliseconds(value)
-        case .errorRate, .successRate: return ReportNumber.percent(value)
+        case .errorRate, .successRate, .availability: return ReportNumber.percent(value)
+        case .outage: return "\(ReportNumber.decimal(value, places: 1))s"
         case .requestsPerSecond: return "\(ReportNumber.decimal(value))/s"
         case .requests, .failures: return String(UInt64(max(value, 0)))
         }
@@ -154,6 +172,9 @@ public struct Threshold: Sendable, Equatable {
         }
         let valueText = String(afterName[operatorText.endIndex...]).trimmingCharacters(in: .whitespaces)
         guard !valueText.isEmpty else { throw failure("a value is missing after \(comparison.rawValue)") }
+        if metric.isRunWide && !ThresholdSet.isAggregate(scope) {
+            throw failure("\(metric) is measured over the whole run: put it under aggregate")
+        }
         let limit: Double
         do {
             limit = try metric.parseValue(valueText)

@@ -39,6 +39,12 @@ public struct ThresholdSet: Sendable, Equatable {
 
     public var isEmpty: Bool { thresholds.isEmpty }
 
+    /// What a run is held to when loadops.yml has no `thresholds:`: the operations guide's incident
+    /// line (an error rate of 5% or more calls for incident response) and a target that answered
+    /// throughout (no span of 3 seconds or more without a successful response). `thresholds: {}`
+    /// turns them off.
+    public static let defaultExpressions: [String: [String]] = ["aggregate": ["error_rate < 5%", "outage < 3s"]]
+
     /// The configuration's `thresholds:` mapping (scope to expressions).
     public static func parse(_ raw: [String: [String]]) throws(ThresholdError) -> ThresholdSet {
         let scopes = raw.keys.sorted { (isAggregate($0) ? 0 : 1, $0) < (isAggregate($1) ? 0 : 1, $1) }
@@ -63,6 +69,7 @@ public struct ThresholdSet: Sendable, Equatable {
     /// Each threshold against the run. A scope that names no endpoint of the run fails with a reason, it never crashes.
     public func evaluate(_ document: ResultsDocument) -> [ThresholdOutcome] {
         thresholds.map { threshold in
+            if threshold.metric.isRunWide { return Self.evaluate(threshold, availability: document.availability) }
             switch ThresholdScope.resolve(threshold.scope, in: document) {
             case .failure(let problem):
                 return ThresholdOutcome(scope: threshold.scope, expression: threshold.expression,
@@ -89,6 +96,18 @@ public struct ThresholdSet: Sendable, Equatable {
         return outcome(metric.format(value), value, threshold.comparison.holds(value, threshold.limit))
     }
 
+    static func evaluate(_ threshold: Threshold, availability: Availability?) -> ThresholdOutcome {
+        func outcome(_ observed: String, _ value: Double?, _ passed: Bool) -> ThresholdOutcome {
+            ThresholdOutcome(scope: threshold.scope, expression: threshold.expression,
+                             observed: observed, observedValue: value, passed: passed)
+        }
+        // Files made before availability was measured (or imported without a time series) cannot be
+        // judged on it; that is said, not counted against them.
+        guard let availability else { return outcome("not measured (no time series)", nil, true) }
+        let value = threshold.metric == .outage ? availability.longestOutageSeconds : availability.percent
+        return outcome(threshold.metric.format(value), value, threshold.comparison.holds(value, threshold.limit))
+    }
+
     static func observedValue(_ metric: ThresholdMetric, on endpoint: ResultsDocument.Endpoint) -> Double? {
         switch metric {
         case .percentile(let label):
@@ -101,6 +120,7 @@ public struct ThresholdSet: Sendable, Equatable {
         case .requestsPerSecond: return endpoint.rps
         case .requests: return Double(endpoint.requests)
         case .failures: return Double(endpoint.failures)
+        case .availability, .outage: return nil
         }
     }
 }

@@ -1,10 +1,13 @@
 import Foundation
 
-/// Reads durations the way people write them: `30s`, `10m`, `1h30m`, `500ms`, `1.5h`, or a plain number of seconds (`90`).
+/// Reads durations the way people write them: `30s`, `10m`, `1h30m`, `500ms`, `250us`, `1.5h`, or a
+/// plain number of seconds (`90`). Its own module, so that `loadops target` (which does not depend
+/// on LoadOpsKit) reads `--latency 1m` exactly as `loadops run` reads `--duration 1m`.
 public enum DurationParser {
-    static let expectation = "a duration such as 30s, 10m, 1h30m, 500ms or a number of seconds"
+    public static let expectation = "a duration such as 30s, 10m, 1h30m, 500ms or a number of seconds"
 
     private static let unitSeconds: [String: Double] = [
+        "us": 0.000_001, "µs": 0.000_001, "usec": 0.000_001, "microsecond": 0.000_001, "microseconds": 0.000_001,
         "ms": 0.001, "msec": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
         "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
         "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
@@ -12,7 +15,8 @@ public enum DurationParser {
         "d": 86400, "day": 86400, "days": 86400,
     ]
 
-    /// Seconds in `text`; zero is allowed (callers that need a positive value check it themselves).
+    /// Seconds in `text`; zero is allowed (callers that need a positive value check it themselves),
+    /// and so is a huge value: callers hold it to their own limits.
     public static func seconds(from text: String) throws(ValueFormatError) -> Double {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let failure = ValueFormatError(expected: expectation, found: text)
@@ -30,7 +34,7 @@ public enum DurationParser {
             components += 1
             scanner = rest.dropFirst(unitText.count).drop(while: { $0 == " " })
         }
-        guard components > 0 else { throw failure }
+        guard components > 0, total.isFinite else { throw failure }
         return total
     }
 
@@ -41,11 +45,12 @@ public enum DurationParser {
     }
 
     /// The shortest readable spelling that `seconds(from:)` reads back: `10m`, `1h30m`, `500ms`, `2.5s`.
+    /// Any value prints, however large: a stored or imported figure is shown, never trapped on.
     public static func format(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "\(seconds)s" }
         if seconds == 0 { return "0s" }
         if seconds < 1 { return "\(DecimalNumber.format(seconds * 1000))ms" }
-        guard seconds == seconds.rounded() else { return "\(DecimalNumber.format(seconds))s" }
+        guard seconds == seconds.rounded(), seconds < 1e15 else { return "\(DecimalNumber.format(seconds))s" }
         var remaining = Int(seconds)
         var text = ""
         for (unit, size) in [("h", 3600), ("m", 60), ("s", 1)] where remaining >= size {
@@ -56,58 +61,15 @@ public enum DurationParser {
     }
 }
 
-/// Reads request rates: `3005/min`, `50/s`, `50/sec`, `100/m`, `7200/h`, or a plain number per second (`12.5`).
-public enum RateParser {
-    static let expectation = "a rate such as 50/s, 3005/min, 7200/h or a number per second"
-
-    private static let unitSeconds: [String: Double] = [
-        "s": 1, "sec": 1, "second": 1,
-        "m": 60, "min": 60, "minute": 60,
-        "h": 3600, "hr": 3600, "hour": 3600,
-    ]
-
-    /// Requests per second in `text`; zero is allowed (callers that need a positive value check it themselves).
-    public static func perSecond(from text: String) throws(ValueFormatError) -> Double {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let failure = ValueFormatError(expected: expectation, found: text)
-        if let plain = DecimalNumber.parse(trimmed) { return plain }
-
-        let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2,
-            let count = DecimalNumber.parse(parts[0].trimmingCharacters(in: .whitespaces)),
-            let seconds = unitSeconds[parts[1].trimmingCharacters(in: .whitespaces).lowercased()]
-        else { throw failure }
-        return count / seconds
-    }
-
-    /// Requests per second in a YAML number.
-    public static func perSecond(from number: Double) throws(ValueFormatError) -> Double {
-        guard number.isFinite, number >= 0 else { throw ValueFormatError(expected: expectation, found: "\(number)") }
-        return number
-    }
-
-    /// A readable spelling that `perSecond(from:)` reads back: `50/s`, `12.5/s`, or `3005/min` when
-    /// the per-second figure would need more than two decimals but the per-minute one is whole.
-    public static func format(_ perSecond: Double) -> String {
-        let hundredths = perSecond * 100
-        if abs(hundredths - hundredths.rounded()) < 1e-9 { return "\(DecimalNumber.format(perSecond))/s" }
-        let perMinute = perSecond * 60
-        if abs(perMinute - perMinute.rounded()) < 1e-6 { return "\(DecimalNumber.format(perMinute.rounded()))/min" }
-        let perHour = perSecond * 3600
-        if abs(perHour - perHour.rounded()) < 1e-6 { return "\(DecimalNumber.format(perHour.rounded()))/h" }
-        return "\(DecimalNumber.format(perSecond))/s"
-    }
-}
-
 /// Plain decimal numbers only: `Double("inf")`, `"0x10"` and `"1e3"` are not what a user means by a duration.
-enum DecimalNumber {
-    static func parse<S: StringProtocol>(_ text: S) -> Double? {
+public enum DecimalNumber {
+    public static func parse<S: StringProtocol>(_ text: S) -> Double? {
         guard let (value, rest) = parsePrefix(Substring(text)), rest.isEmpty else { return nil }
         return value
     }
 
     /// A leading `123` or `12.5` and what follows it.
-    static func parsePrefix(_ text: Substring) -> (Double, Substring)? {
+    public static func parsePrefix(_ text: Substring) -> (Double, Substring)? {
         let integer = text.prefix(while: \.isASCIIDigit)
         guard !integer.isEmpty else { return nil }
         var end = integer.endIndex
@@ -116,12 +78,13 @@ enum DecimalNumber {
             guard !fraction.isEmpty else { return nil }
             end = fraction.endIndex
         }
-        guard let value = Double(text[text.startIndex..<end]) else { return nil }
+        // Four hundred digits read as infinity: no number a user means.
+        guard let value = Double(text[text.startIndex..<end]), value.isFinite else { return nil }
         return (value, text[end...])
     }
 
     /// `50` rather than `50.0`; at most three decimals.
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         var text = String(format: "%.3f", value)
         while text.hasSuffix("0") { text.removeLast() }
@@ -131,5 +94,27 @@ enum DecimalNumber {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    public var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// What a value should have looked like; turned into a `ConfigError` (or a flag's own error) by
+/// the caller, who knows where the value came from.
+public struct ValueFormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// e.g. `a whole number >= 1`.
+    public var expected: String
+    /// The offending text as written.
+    public var found: String
+
+    public init(expected: String, found: String) {
+        self.expected = expected
+        self.found = found
+    }
+
+    public var description: String {
+        "expected \(expected), got \(Self.quoted(found))"
+    }
+
+    public static func quoted(_ text: String) -> String {
+        text.isEmpty ? "nothing" : "\"\(text)\""
+    }
 }

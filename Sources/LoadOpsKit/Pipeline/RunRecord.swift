@@ -1,0 +1,23 @@
+import Foundation
+
+/// The measured run, built once from the generator's outcome: the in-memory result (its histograms
+/// make the Locust CSVs) and the results document that the thresholds, the history, the comparison
+/// and every report read.
+public struct RunRecord: Sendable {
+    public var result: RunResult
+    public var document: ResultsDocument
+
+    static func make(_ outcome: GeneratorOutcome, prepared: PreparedRun) -> RunRecord {
+        let config = prepared.config
+        var result = RunResult(
+            status: outcome.stopReason.status, startTime: outcome.startTime, endTime: outcome.endTime, config: config.redacted(),
+            endpoints: outcome.endpoints, coordinatedOmissionCorrected: config.load.model == .open,
+            timeSeries: outcome.timeSeries, peakUsers: outcome.peakUsers, droppedArrivals: outcome.droppedArrivals,
+            warnings: [], stopReason: outcome.stopReason)
+        result.warnings = RunWarnings.detect(in: result)
+        var document = ResultsDocument.make(from: result)
+        let thresholds = prepared.thresholds.evaluate(document)
+        document.thresholds = thresholds.isEmpty ? nil : thresholds
+        return RunRecord(result: result, document: document)
+    }
+}
