@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var load: LoadOptions
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors (the log file still gets everything).")
+    @Flag(name: .shortAndLong, help: "Print nothing on success; errors and a FAIL verdict (one line) go to stderr. The log file still gets everything.")
     var quiet = false
 
     @Option(help: "Event loop threads for the generator (default: one per 256 users or 50,000 requests/s, at most one per core).")

@@ -124,12 +124,16 @@ public enum LoadGenerator {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let loops = Array(group.makeIterator())
-        let workers: [any LoadWorker] = loops.enumerated().map { index, loop in
-            if let schedule {
-                return OpenModelWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
-            }
-            return ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count)
+        // One kind of worker per run: users to set (closed model) or arrivals that may be dropped (open).
+        let closedWorkers = schedule != nil ? [] : loops.enumerated().map { index, loop in
+            ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count)
         }
+        let openWorkers = schedule.map { schedule in
+            loops.enumerated().map { index, loop in
+                OpenModelWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
+            }
+        } ?? []
+        let workers: [any LoadWorker] = closedWorkers + openWorkers
 
         // Every loop starts its schedule at the same instant, a moment from now.
         let clock = ContinuousClock()
@@ -196,8 +200,8 @@ public enum LoadGenerator {
                 let next = users.next(current: currentUsers, elapsed: elapsed, step: step)
                 if Int(next) != Int(currentUsers) || elapsed < step {
                     let total = Int(next)
-                    for (index, worker) in workers.enumerated() {
-                        let share = (total + workers.count - 1 - index) / workers.count
+                    for (index, worker) in closedWorkers.enumerated() {
+                        let share = (total + closedWorkers.count - 1 - index) / closedWorkers.count
                         worker.eventLoop.execute { worker.setUsers(share) }
                     }
                 }
@@ -219,14 +223,16 @@ public enum LoadGenerator {
         let endTime = Date()
 
         var endpoints = plan.endpoints.map { EndpointStatistics(key: EndpointKey(method: $0.method, name: $0.name)) }
-        var dropped: UInt64 = 0
         for worker in workers {
-            if let partial = try? await worker.eventLoop.submit({ (worker.finalStatistics(), worker.droppedArrivals) }).get() {
-                for index in endpoints.indices where index < partial.0.count {
-                    endpoints[index].add(partial.0[index])
+            if let partial = try? await worker.eventLoop.submit({ worker.finalStatistics() }).get() {
+                for index in endpoints.indices where index < partial.count {
+                    endpoints[index].add(partial[index])
                 }
-                dropped += partial.1
             }
+        }
+        var dropped: UInt64 = 0
+        for worker in openWorkers {
+            dropped += (try? await worker.eventLoop.submit({ worker.droppedArrivals }).get()) ?? 0
         }
         try? await group.shutdownGracefully()
         let outcome = GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
@@ -269,7 +275,7 @@ public enum LoadGenerator {
         let prepared = try prepare(plan)
         let fileLimit = OpenFileLimit.raiseToHardLimit()
         let neededFiles = min(plan.load.model == .open ? plan.load.maxConnections : maxUsers(plan.load),
-                              Nanoseconds.connectionLimit) + 64
+                              LoadLimits.maximumUsers) + 64
         if neededFiles > fileLimit {
             throw .tooManyConnections(needed: neededFiles, limit: fileLimit)
         }
@@ -277,7 +283,7 @@ public enum LoadGenerator {
     }
 
     private static func maxUsers(_ load: LoadSettings) -> Int {
-        load.stages.isEmpty ? load.users : Int(min(load.stages.map(\.target).max() ?? 0, Double(Nanoseconds.connectionLimit)))
+        load.stages.isEmpty ? load.users : Int(min(load.stages.map(\.target).max() ?? 0, Double(LoadLimits.maximumUsers)))
     }
 
     static func milliseconds(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {

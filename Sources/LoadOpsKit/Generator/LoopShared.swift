@@ -1,7 +1,6 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
 
 /// Per-event-loop state every connection of that loop uses: the encoded requests,
 /// the random source for placeholders and the statistics. Touched only on its loop.
@@ -62,31 +61,6 @@ final class LoopShared {
     }
 }
 
-/// Which status codes count as success: a bit per code 0-639 (any 1xx-3xx by default). A tuple,
-/// not an array, so checking an answer touches no reference count.
-struct SuccessPolicy {
-    private var bits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-    init(expected: [Int]) {
-        let codes = expected.isEmpty ? Array(100..<400) : expected
-        withUnsafeMutableBytes(of: &bits) { raw in
-            let words = raw.bindMemory(to: UInt64.self)
-            for code in codes where (0..<600).contains(code) {
-                words[code >> 6] |= 1 << UInt64(code & 63)
-            }
-        }
-    }
-
-    @inline(__always)
-    func isSuccess(_ status: Int) -> Bool {
-        guard status >= 0 && status < 600 else { return false }
-        return withUnsafeBytes(of: bits) { raw in
-            raw.load(fromByteOffset: (status >> 6) * 8, as: UInt64.self) & (1 << UInt64(status & 63)) != 0
-        }
-    }
-}
-
 /// How to reach the target: resolved once, before the run, so no connection waits on DNS.
 struct Connector: Sendable {
     var address: SocketAddress
@@ -107,40 +81,3 @@ struct PreparedPlan: Sendable {
     var sequence = RunSequence()
 }
 
-/// The run's `{seq}` counter. Atomic because every event loop draws from it; only requests whose
-/// template has a `{seq}` touch it.
-final class RunSequence: Sendable {
-    private let counter = Atomic<UInt64>(0)
-
-    /// The next value, starting at 1.
-    @inline(__always)
-    func next() -> UInt64 {
-        counter.add(1, ordering: .relaxed).newValue
-    }
-}
-
-/// Smooth weighted round-robin (as nginx balances upstreams): every endpoint gets exactly its
-/// share of requests, evenly interleaved, without random draws.
-struct EndpointChooser {
-    private let weights: [Double]
-    private var current: [Double]
-    private let total: Double
-
-    init(weights: [Double]) {
-        self.weights = weights
-        self.current = Array(repeating: 0, count: weights.count)
-        self.total = weights.reduce(0, +)
-    }
-
-    @inline(__always)
-    mutating func next() -> Int {
-        if weights.count == 1 { return 0 }
-        var best = 0
-        for index in weights.indices {
-            current[index] += weights[index]
-            if current[index] > current[best] { best = index }
-        }
-        current[best] -= total
-        return best
-    }
-}

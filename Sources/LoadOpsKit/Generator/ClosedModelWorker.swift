@@ -1,0 +1,228 @@
+import NIOCore
+
+/// Locust-style users: each keeps one connection, sends a request, waits for the answer,
+/// thinks, and repeats.
+final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable {
+    private final class VirtualUser {
+        let slot: Int
+        let credential: Int
+        var connection: LoadConnection?
+        var stopping = false
+        /// The endpoint of the next request; nil once it was sent and answered.
+        var pendingEndpoint: Int?
+        var attemptStartNanos: UInt64 = 0
+        var scheduled: Scheduled<Void>?
+
+        init(slot: Int, credential: Int) {
+            self.slot = slot
+            self.credential = credential
+        }
+    }
+
+    let eventLoop: EventLoop
+    private let shared: LoopShared
+    private var chooser: EndpointChooser
+    private let thinkTime: ClosedRange<Double>?
+    private let timeoutNanos: UInt64
+    private let loopIndex: Int
+    private let loopCount: Int
+    private let credentialCount: Int
+    /// Indexed by slot (an array, not a dictionary: it is looked up on every request).
+    private var users: [VirtualUser?] = []
+    private var userCount = 0
+    /// Slots of users not asked to stop, oldest first.
+    private var activeSlots: [Int] = []
+    private var nextSlot = 0
+    private var stopping = false
+    private var stopPromise: EventLoopPromise<Void>?
+
+    init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int, loopCount: Int) {
+        self.eventLoop = eventLoop
+        self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
+        self.chooser = EndpointChooser(weights: plan.endpoints.map(\.weight))
+        self.thinkTime = plan.load.thinkTime
+        self.timeoutNanos = Nanoseconds.from(seconds: plan.load.timeout)
+        self.loopIndex = loopIndex
+        self.loopCount = loopCount
+        self.credentialCount = plan.templates.first?.credentialCount ?? 1
+    }
+
+    func start(atUptimeNanos start: UInt64) {
+        scheduleTimeoutSweep(on: shared, timeoutNanos: timeoutNanos,
+                             connections: { [unowned self] in users.compactMap { $0?.connection } },
+                             isDone: { [unowned self] in stopping && userCount == 0 })
+    }
+
+    func setUsers(_ count: Int) {
+        guard !stopping else { return }
+        while activeSlots.count < count {
+            let slot = nextSlot
+            nextSlot += 1
+            // Users across all loops take credentials in turn: user k gets credential k mod n.
+            let user = VirtualUser(slot: slot, credential: (slot * loopCount + loopIndex) % credentialCount)
+            users.append(user)
+            userCount += 1
+            activeSlots.append(slot)
+            connect(user)
+        }
+        while activeSlots.count > count, let slot = activeSlots.popLast() {
+            if let user = users[slot] { retire(user) }
+        }
+    }
+
+    private func connect(_ user: VirtualUser) {
+        // A reconnect keeps the request it was going to send, so the endpoint shares stay exact.
+        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
+        user.attemptStartNanos = NIODeadline.now().uptimeNanoseconds
+        user.connection = shared.connect(owner: self, credential: user.credential, slot: user.slot) { [unowned self] connection, failure in
+            connectFailed(user, connection: connection, failure: failure)
+        }
+    }
+
+    private func connectFailed(_ user: VirtualUser, connection: LoadConnection, failure: FailureKind) {
+        guard user.connection === connection else { return }
+        user.connection = nil
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- user.attemptStartNanos
+        shared.statistics.record(endpoint: user.pendingEndpoint ?? 0, correctedNanos: elapsed, uncorrectedNanos: elapsed,
+                                 bodyBytes: 0, failure: failure)
+        user.pendingEndpoint = nil
+        if user.stopping || stopping {
+            remove(user)
+            return
+        }
+        // Back off a little so a refused port does not turn into a busy loop.
+        user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 100)) { [unowned self] in
+            user.scheduled = nil
+            if !user.stopping && !stopping { connect(user) }
+        }
+    }
+
+    private func pause(minimumMilliseconds: Int64) -> TimeAmount {
+        var seconds = 0.0
+        if let thinkTime {
+            seconds = thinkTime.lowerBound + (thinkTime.upperBound - thinkTime.lowerBound) * shared.random.nextUnit()
+        }
+        return .nanoseconds(max(Int64(Nanoseconds.from(seconds: seconds)), minimumMilliseconds * 1_000_000))
+    }
+
+    private func send(_ user: VirtualUser) {
+        guard let connection = user.connection else { return }
+        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
+        // A connection that closed meanwhile reconnects in connectionClosed, keeping the endpoint.
+        if connection.send(endpoint: user.pendingEndpoint ?? 0, intendedNanos: .max) {
+            user.pendingEndpoint = nil
+        }
+    }
+
+    func connectionReady(_ connection: LoadConnection) {
+        guard let user = users[connection.slot], user.connection === connection else {
+            connection.close()
+            return
+        }
+        if user.stopping || stopping {
+            connection.close()
+        } else {
+            send(user)
+        }
+    }
+
+    func connectionFinished(_ connection: LoadConnection, reusable: Bool) {
+        // The common case, without looking the user up: an open connection is always its user's
+        // current one, and `retiring` tells whether that user is leaving.
+        if reusable && thinkTime == nil && !stopping && !connection.retiring && connection.isOpen {
+            connection.send(endpoint: chooser.next(), intendedNanos: .max)
+            return
+        }
+        guard let user = users[connection.slot], user.connection === connection else { return }
+        if user.stopping || stopping {
+            connection.close()
+            return
+        }
+        guard reusable else { return }  // the close that follows reconnects (after thinking)
+        if thinkTime == nil {
+            send(user)
+        } else {
+            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
+                user.scheduled = nil
+                if user.stopping || stopping { connection.close() } else { send(user) }
+            }
+        }
+    }
+
+    func connectionClosed(_ connection: LoadConnection) {
+        guard let user = users[connection.slot], user.connection === connection else { return }
+        user.connection = nil
+        user.scheduled?.cancel()
+        user.scheduled = nil
+        if user.stopping || stopping {
+            remove(user)
+        } else if thinkTime != nil {
+            // The server closed the connection (after an answer, or while the user was thinking):
+            // the user still thinks before its next request.
+            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
+                user.scheduled = nil
+                if user.stopping || stopping { remove(user) } else { connect(user) }
+            }
+        } else {
+            connect(user)
+        }
+    }
+
+    private func retire(_ user: VirtualUser) {
+        user.stopping = true
+        user.connection?.retiring = true
+        if let scheduled = user.scheduled {
+            scheduled.cancel()
+            user.scheduled = nil
+        }
+        if let connection = user.connection {
+            // In flight: connectionFinished closes it. Still connecting: connectionReady does.
+            if connection.isOpen && !connection.inFlight { connection.close() }
+        } else {
+            remove(user)
+        }
+    }
+
+    private func remove(_ user: VirtualUser) {
+        guard users[user.slot] != nil else { return }
+        users[user.slot] = nil
+        userCount -= 1
+        if let index = activeSlots.lastIndex(of: user.slot) { activeSlots.remove(at: index) }
+        if stopping && userCount == 0 {
+            stopPromise?.succeed(())
+            stopPromise = nil
+        }
+    }
+
+    func takeInterval() -> IntervalSnapshot {
+        let connections = users.reduce(0) { $0 + (($1?.connection?.isOpen ?? false) ? 1 : 0) }
+        return shared.statistics.takeInterval(users: activeSlots.count, connections: connections, queued: 0)
+    }
+
+    func stop() -> EventLoopFuture<Void> {
+        stopping = true
+        let promise = eventLoop.makePromise(of: Void.self)
+        stopPromise = promise
+        activeSlots.removeAll()
+        for case let user? in users { retire(user) }
+        if userCount == 0 {
+            stopPromise = nil
+            promise.succeed(())
+        }
+        return promise.futureResult
+    }
+
+    func forceClose() {
+        for case let user? in users {
+            user.scheduled?.cancel()
+            user.connection?.abandon(failure: .unanswered)
+        }
+        // The run ends now, whatever a connection still owes: the generator must not wait on it.
+        stopPromise?.succeed(())
+        stopPromise = nil
+    }
+
+    func finalStatistics() -> [EndpointStatistics] {
+        shared.statistics.totals
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// A results or baseline file that cannot be used.
+public enum ResultsDocumentError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    /// `field` is the JSON path, e.g. `endpoints[2].requests`; nil when the file is not JSON at all.
+    case malformed(path: String, field: String?, reason: String)
+    case unsupportedSchemaVersion(path: String, version: Int)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read results file \(path): \(reason)"
+        case .malformed(let path, let field?, let reason):
+            return "\(path): field `\(field)`: \(reason)"
+        case .malformed(let path, nil, let reason):
+            return "\(path): \(reason)"
+        case .unsupportedSchemaVersion(let path, let version):
+            return "\(path): schema_version \(version) is not supported (this loadops reads schema_version \(ResultsDocument.currentSchemaVersion))"
+        }
+    }
+}
+
+extension ResultsDocument {
+    /// Pretty-printed JSON with sorted keys, so the same run always gives the same bytes.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.iso8601(fractional: true).string(from: date))
+        }
+        var data = try encoder.encode(self)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+
+    public static func load(from path: String) throws(ResultsDocumentError) -> ResultsDocument {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: FileErrorReason.text(error))
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes `data`; `path` names the source in errors.
+    public static func decode(_ data: Data, path: String) throws(ResultsDocumentError) -> ResultsDocument {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = iso8601(fractional: true).date(from: text) ?? iso8601(fractional: false).date(from: text) {
+                return date
+            }
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected an ISO 8601 date such as 2025-01-31T12:00:00Z, found \"\(text)\"")
+        }
+        // Check the version first: a newer schema's errors would only confuse.
+        if let version = try? decoder.decode(VersionProbe.self, from: data).schemaVersion, version != currentSchemaVersion {
+            throw .unsupportedSchemaVersion(path: path, version: version)
+        }
+        let document: ResultsDocument
+        do {
+            document = try decoder.decode(ResultsDocument.self, from: data)
+        } catch let error as DecodingError {
+            throw describe(error, path: path)
+        } catch {
+            throw .malformed(path: path, field: nil, reason: "\(error)")
+        }
+        try document.checkFigures(path: path)
+        return document
+    }
+
+    private struct VersionProbe: Decodable {
+        var schemaVersion: Int
+        enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
+    }
+
+    static func iso8601(fractional: Bool) -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+        return formatter
+    }
+
+    static func describe(_ error: DecodingError, path: String) -> ResultsDocumentError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath),
+                              reason: "expected \(describe(type: type))\(found(in: context.debugDescription))")
+        case .valueNotFound(let type, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath),
+                              reason: "expected \(describe(type: type)), found null")
+        case .keyNotFound(let key, let context):
+            return .malformed(path: path, field: fieldPath(context.codingPath + [key]), reason: "required field is missing")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                var reason = "not valid JSON"
+                if let underlying = context.underlyingError as NSError?,
+                   let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
+                    reason += " (\(detail))"
+                }
+                return .malformed(path: path, field: nil, reason: reason)
+            }
+            return .malformed(path: path, field: fieldPath(context.codingPath), reason: context.debugDescription)
+        @unknown default:
+            return .malformed(path: path, field: nil, reason: "\(error)")
+        }
+    }
+
+    /// `endpoints[2].requests`, `aggregate.percentiles["99.9"]`.
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue, key.stringValue == "Index \(index)" {
+                text += "[\(index)]"
+            } else if key.intValue != nil || key.stringValue.contains(".") {
+                text += "[\"\(key.stringValue)\"]"
+            } else {
+                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return text.isEmpty ? "(top level)" : text
+    }
+
+    private static func describe(type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type, is Int64.Type, is UInt.Type: return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") || name.hasPrefix("[") && !name.contains(":") { return "a list" }
+            if name.hasPrefix("Dictionary") || name.hasPrefix("[") { return "an object" }
+            return name
+        }
+    }
+
+    /// The "found a string" part of Foundation's "Expected to decode Int but found a string instead.".
+    private static func found(in debugDescription: String) -> String {
+        guard let range = debugDescription.range(of: "but found ") else { return "" }
+        var rest = String(debugDescription[range.upperBound...])
+        if rest.hasSuffix(" instead.") { rest.removeLast(" instead.".count) }
+        return ", found \(rest)"
+    }
+}
