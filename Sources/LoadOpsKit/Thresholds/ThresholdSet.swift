@@ -103,7 +103,7 @@ public struct ThresholdSet: Sendable, Equatable {
         }
         // Files made before availability was measured (or imported without a time series) cannot be
         // judged on it; that is said, not counted against them.
-        guard let availability else { return outcome("not measured (no time series)", nil, true) }
+        guard let availability else { return outcome("not measured in these results", nil, true) }
         let value = threshold.metric == .outage ? availability.longestOutageSeconds : availability.percent
         return outcome(threshold.metric.format(value), value, threshold.comparison.holds(value, threshold.limit))
     }
