@@ -60,7 +60,7 @@ struct HistoryCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try HistoryStore.open(path: database.path, createIfMissing: false)
-                let id = try HistoryCommand.runID(runSpec, store: store)
+                let id = try ResultsLocator.runID(runSpec, in: store)
                 guard let summary = try store.run(id: id) else { throw HistoryError.runNotFound(path: store.path, runID: id) }
                 let warnings = (try? store.document(runID: id).warnings) ?? []
                 print(HistoryReport.runDetail(summary, endpoints: try store.endpoints(runID: id),
@@ -128,7 +128,7 @@ struct HistoryCommand: ParsableCommand {
             try reportingErrors {
                 let store = try HistoryStore.open(path: database.path, createIfMissing: false)
                 var scope = TrendScope(host: host, environment: environment, configuration: allConfigurations ? .all : .latest)
-                if let configOf { scope.configuration = .ofRun(try HistoryCommand.runID(configOf, store: store)) }
+                if let configOf { scope.configuration = .ofRun(try ResultsLocator.runID(configOf, in: store)) }
                 let trend = try store.trend(metric: metric, endpoint: endpoint, last: last, scope: scope)
                 print(HistoryReport.trend(trend, metric: metric, endpoint: endpoint), terminator: "")
             }
@@ -136,24 +136,6 @@ struct HistoryCommand: ParsableCommand {
     }
 
     /// `latest`, `previous` or a number.
-    static func runID(_ text: String, store: HistoryStore) throws -> Int64 {
-        switch text.lowercased() {
-        case "latest":
-            guard let id = try store.latestRunID() else { throw HistoryError.noRuns(path: store.path) }
-            return id
-        case "previous":
-            guard let latest = try store.latestRunID() else { throw HistoryError.noRuns(path: store.path) }
-            guard let id = try store.previousRunID(before: latest) else {
-                throw HistoryError.noPreviousRun(path: store.path, runID: latest)
-            }
-            return id
-        default:
-            guard let id = Int64(text.hasPrefix("#") ? String(text.dropFirst()) : text), id > 0 else {
-                throw ValidationError("expected a run id, `latest` or `previous`, found \"\(text)\"")
-            }
-            return id
-        }
-    }
 }
 
 /// Prints an error as one line on standard error and exits with the status it deserves (2 for bad input).

@@ -142,7 +142,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let refusals: [(arguments: [String], message: String)] = [
             (["--config-of", "42"], "has no run 42 (`loadops history` lists the runs)"),
-            (["--config-of", "soon"], "expected a run id, `latest` or `previous`, found \"soon\""),
+            (["--config-of", "soon"], "cannot find results \"soon\": expected a run id, `latest` or `previous`"),
             (["--config-of", "2", "--all-configurations"], "--config-of and --all-configurations contradict each other"),
             (["--config-of", "4", "--host", "127.0.0.1:8000"],
              "--config-of names run 4 (host http://127.0.0.1:9000, environment staging), which --host 127.0.0.1:8000 leaves out"),

@@ -273,7 +273,7 @@ enum ArchiveFileSystem {
 /// `demo-loadops.yml` and half-written `.tmp` files are left out by that rule.
 public enum ResultsSelection {
     public static let extensions: Set<String> = ["html", "csv", "json", "md"]
-    public static let logFileName = "load_test.log"
+    public static let logFileName = ResultsWriter.logFileName
 
     public static func isResultsFileName(_ name: String) -> Bool {
         guard isPlainFileName(name) else { return false }

@@ -81,7 +81,7 @@ public enum ResultsArchiver {
     static let stagingPrefix = ".staging-"
     /// A staging folder older than this is a leftover even if its PID has been reused by a live process.
     static let stagingMaximumAge: Double = 3600
-    static let resultsFileName = "results.json"
+    static let resultsFileName = ResultsWriter.resultsFileName
 
     public static func archive(_ options: ArchiveOptions) throws(ArchiveError) -> ArchiveResult {
         let chosen = try ResultsSelection.chosenFiles(in: options.outputFolder)

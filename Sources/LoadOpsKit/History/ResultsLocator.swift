@@ -30,35 +30,42 @@ public enum ResultsLocator {
         if FileManager.default.fileExists(atPath: filePath, isDirectory: &isDirectory) {
             if isDirectory.boolValue {
                 // A run's output folder holds its results.json; accept the folder for convenience.
-                let inside = (filePath as NSString).appendingPathComponent("results.json")
+                let inside = (filePath as NSString).appendingPathComponent(ResultsWriter.resultsFileName)
                 guard FileManager.default.fileExists(atPath: inside) else {
                     throw HistoryError.unresolvableResults(spec: spec, reason: "it is a folder without a results.json")
                 }
                 return ResolvedResults(document: try ResultsDocument.load(from: inside),
-                                       label: (trimmed as NSString).appendingPathComponent("results.json"), runID: nil)
+                                       label: (trimmed as NSString).appendingPathComponent(ResultsWriter.resultsFileName), runID: nil)
             }
             return ResolvedResults(document: try ResultsDocument.load(from: filePath), label: trimmed, runID: nil)
         }
 
-        let lowered = trimmed.lowercased()
-        let runID: Int64?
-        switch lowered {
-        case "latest", "previous":
-            runID = nil
-        default:
-            guard let id = Int64(trimmed.hasPrefix("#") ? String(trimmed.dropFirst()) : trimmed), id > 0 else {
-                throw HistoryError.unresolvableResults(
-                    spec: spec, reason: "there is no such file, and it is not a run id, `latest` or `previous`")
-            }
-            runID = id
+        // Checked before the database is opened: a mistyped file name should not be reported as a missing history.
+        guard isRunSpec(trimmed) else {
+            throw HistoryError.unresolvableResults(
+                spec: spec, reason: "there is no such file, and it is not a run id, `latest` or `previous`")
         }
-
         let store = try HistoryStore.open(path: UserPath.resolve(databasePath, relativeTo: workingDirectory), createIfMissing: false)
-        let id: Int64
-        switch lowered {
+        let id = try runID(trimmed, in: store, relativeTo: relativeTo)
+        return ResolvedResults(document: try store.document(runID: id), label: "run \(id)", runID: id)
+    }
+
+    /// `latest`, `previous`, `12` or `#12`.
+    static func isRunSpec(_ spec: String) -> Bool {
+        ["latest", "previous"].contains(spec.lowercased()) || idNumber(spec) != nil
+    }
+
+    private static func idNumber(_ spec: String) -> Int64? {
+        Int64(spec.hasPrefix("#") ? String(spec.dropFirst()) : spec).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// The run a spec names in `store`: `latest`, `previous` (the run before `relativeTo`, or before the
+    /// latest) or an id (`12`, `#12`), the one place such specs are read.
+    public static func runID(_ spec: String, in store: HistoryStore, relativeTo: Int64? = nil) throws -> Int64 {
+        switch spec.lowercased() {
         case "latest":
             guard let latest = try store.latestRunID() else { throw HistoryError.noRuns(path: store.path) }
-            id = latest
+            return latest
         case "previous":
             let reference: Int64
             if let relativeTo {
@@ -70,11 +77,13 @@ public enum ResultsLocator {
             guard let previous = try store.previousRunID(before: reference) else {
                 throw HistoryError.noPreviousRun(path: store.path, runID: reference)
             }
-            id = previous
+            return previous
         default:
-            id = runID ?? 0
+            guard let id = idNumber(spec) else {
+                throw HistoryError.unresolvableResults(spec: spec, reason: "expected a run id, `latest` or `previous`")
+            }
+            return id
         }
-        return ResolvedResults(document: try store.document(runID: id), label: "run \(id)", runID: id)
     }
 }
 

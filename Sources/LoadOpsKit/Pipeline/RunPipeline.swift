@@ -122,7 +122,7 @@ public enum RunPipeline {
 
         // The load. The log starts here, with what was printed before.
         let outputFolder = prepared.outputFolder
-        console.openLog(at: (outputFolder as NSString).appendingPathComponent("load_test.log"))
+        console.openLog(at: (outputFolder as NSString).appendingPathComponent(ResultsWriter.logFileName))
         console.line(describe(config, target: prepared.target, plan: prepared.plan))
         let outcome = try await request.sender.send(plan: prepared.plan, stop: stop, observers: [console] + request.observers)
 

@@ -23,6 +23,8 @@ public struct ResultsWriteError: Error, CustomStringConvertible, Equatable {
 /// The results stage: the Locust CSV files and `results.json` in the output folder.
 public enum ResultsWriter {
     public static let resultsFileName = "results.json"
+    /// The run's log, next to its results (written by `RunConsole`, archived with them).
+    public static let logFileName = "load_test.log"
 
     /// Creates `folder` if missing and writes `load_test_stats.csv`, `load_test_stats_history.csv`,
     /// `load_test_failures.csv`, `load_test_exceptions.csv` and `results.json`, each atomically
