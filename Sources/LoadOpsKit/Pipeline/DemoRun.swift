@@ -25,7 +25,7 @@ public enum DemoRun {
 
     public static func run(targetPort: Int, duration: String, output: String, console: RunConsole,
                            stop: StopSignal, workingDirectory: String) async throws -> RunReport {
-        let folder = RunPipeline.absolute(output, in: workingDirectory)
+        let folder = UserPath.resolve(output, relativeTo: workingDirectory)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let configPath = (folder as NSString).appendingPathComponent("demo-loadops.yml")
         try configuration(port: targetPort, duration: duration, output: output)

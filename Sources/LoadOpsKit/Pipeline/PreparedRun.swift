@@ -33,7 +33,7 @@ public struct PreparedRun: Sendable {
         try LoadGenerator.check(plan)
         let thresholds = try ThresholdSet.parse(config.thresholds)
 
-        let databasePath = request.databasePath.map { RunPipeline.absolute($0, in: request.workingDirectory) }
+        let databasePath = request.databasePath.map { UserPath.resolve($0, relativeTo: request.workingDirectory) }
         let baselineSpec = try resolveBaselineSpec(request, databasePath: databasePath)
 
         let preflight = try request.preflight
@@ -43,7 +43,7 @@ public struct PreparedRun: Sendable {
         let cleanup = try request.cleanup ? cleanupChecklist(CleanupChecklist.defaultPath, request: request, config: config) : nil
         let postTest = try request.postTest ? cleanupChecklist(CleanupChecklist.postTestPath, request: request, config: config) : nil
 
-        let outputFolder = RunPipeline.absolute(config.output, in: request.workingDirectory)
+        let outputFolder = UserPath.resolve(config.output, relativeTo: request.workingDirectory)
         try OutputFolderProbe.checkWritable(outputFolder)
         return PreparedRun(request: request, config: config, target: target, plan: plan, thresholds: thresholds,
                            baselineSpec: baselineSpec, preflight: preflight, cleanup: cleanup, postTest: postTest,
@@ -69,7 +69,7 @@ public struct PreparedRun: Sendable {
             return explicit
         }
         // Relative, as `loadops summary` names it too: the comparison's label is the same either way.
-        let standard = RunPipeline.absolute(BaselineStore.defaultPath, in: request.workingDirectory)
+        let standard = UserPath.resolve(BaselineStore.defaultPath, relativeTo: request.workingDirectory)
         return FileManager.default.fileExists(atPath: standard) ? BaselineStore.defaultPath : nil
     }
 }

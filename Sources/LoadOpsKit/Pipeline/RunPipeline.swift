@@ -155,7 +155,7 @@ public enum RunPipeline {
             postTestReport = try await CleanupRunner.run(checklist, displayPath: CleanupChecklist.postTestPath, config: config,
                                                          options: cleanupOptions, workingDirectory: request.workingDirectory)
         }
-        let assessment = RunAssessment.assess(document, thresholds: prepared.thresholds, baseline: baseline,
+        let assessment = RunAssessment.assess(document, outcomes: document.thresholds ?? [], baseline: baseline,
                                               tolerance: request.tolerance,
                                               postTestFailed: postTestReport.map { !$0.succeeded } ?? false)
         files += try ReportWriters.write(ReportWriters.list(junitPath: request.junitPath), assessment, to: outputFolder)
@@ -228,10 +228,6 @@ public enum RunPipeline {
             }
             return ["Bearer \(token)"]
         }
-    }
-
-    static func absolute(_ path: String, in directory: String) -> String {
-        UserPath.resolve(path, relativeTo: directory)
     }
 
     static func describe(_ config: LoadOpsConfig, target: TargetAddress, plan: LoadPlan) -> String {

@@ -14,11 +14,11 @@ public struct RunAssessment: Sendable {
     /// How the run is named in the comparison (the same for `run` and `summary`).
     public static let currentLabel = "this run"
 
+    /// `outcomes`: the document's thresholds, evaluated once (a run stores them in its results.json).
     /// `baseline`: the resolved reference, or why it could not be used (a warning, never a lost summary).
-    public static func assess(_ document: ResultsDocument, thresholds: ThresholdSet,
+    public static func assess(_ document: ResultsDocument, outcomes: [ThresholdOutcome],
                               baseline: Result<ResolvedResults, any Error>?, tolerance: ComparisonTolerance,
                               postTestFailed: Bool = false) -> RunAssessment {
-        let outcomes = thresholds.evaluate(document)
         var warnings = document.warnings
         var comparison: ComparisonReport?
         switch baseline {
@@ -98,6 +98,6 @@ extension RunAssessment {
                 try ResultsLocator.resolve(BaselineStore.defaultPath, databasePath: databasePath, workingDirectory: workingDirectory)
             }
         }
-        return assess(document, thresholds: thresholds, baseline: baseline, tolerance: tolerance)
+        return assess(document, outcomes: thresholds.evaluate(document), baseline: baseline, tolerance: tolerance)
     }
 }

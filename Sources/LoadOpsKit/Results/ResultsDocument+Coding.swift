@@ -146,3 +146,35 @@ extension ResultsDocument {
         return ", found \(rest)"
     }
 }
+
+// In an extension, so the memberwise initialiser stays.
+extension ResultsDocument.Load {
+    /// Users and spawn rate mean nothing for the open model, so its files leave them out (read as 0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(String.self, forKey: .model)
+        users = try container.decodeIfPresent(Int.self, forKey: .users) ?? 0
+        spawnRate = try container.decodeIfPresent(Double.self, forKey: .spawnRate) ?? 0
+        duration = try container.decode(Double.self, forKey: .duration)
+        thinkTime = try container.decodeIfPresent(ResultsDocument.ThinkTime.self, forKey: .thinkTime)
+        rate = try container.decodeIfPresent(Double.self, forKey: .rate)
+        maxConnections = try container.decode(Int.self, forKey: .maxConnections)
+        timeout = try container.decode(Double.self, forKey: .timeout)
+        stages = try container.decode([ResultsDocument.Stage].self, forKey: .stages)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(model, forKey: .model)
+        if model != LoadModel.open.rawValue {
+            try container.encode(users, forKey: .users)
+            try container.encode(spawnRate, forKey: .spawnRate)
+        }
+        try container.encode(duration, forKey: .duration)
+        try container.encodeIfPresent(thinkTime, forKey: .thinkTime)
+        try container.encodeIfPresent(rate, forKey: .rate)
+        try container.encode(maxConnections, forKey: .maxConnections)
+        try container.encode(timeout, forKey: .timeout)
+        try container.encode(stages, forKey: .stages)
+    }
+}
