@@ -1,7 +1,7 @@
 # loadops — build, demo, tests. A fresh machine needs only `make demo` and `make test`:
 # every target installs what it needs that is missing.
 SWIFT ?= swift
-APT_PACKAGES = nginx postgresql redis-server
+APT_PACKAGES = nginx postgresql redis-server openssl
 BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
 PIP_PACKAGES = locust
 
@@ -9,7 +9,8 @@ PIP_PACKAGES = locust
 
 deps: deps-apt deps-pip
 
-# Debian packages the tests use: nginx (a server nobody here wrote).
+# Debian packages the tests use: nginx, PostgreSQL and Redis (servers nobody here wrote), and openssl
+# (the tests' self-signed certificates).
 deps-apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
