@@ -52,8 +52,9 @@ test: deps deps-bench build
 
 # loadops against wrk, hey, ab and Locust, side by side on a private nginx: writes BENCHMARKS.md.
 bench: deps deps-bench release
-	python3 Tests/Benchmarks/generator_bench.py $(if $(BENCH_QUICK),--quick) --binary "$$($(SWIFT) build -c release --show-bin-path)/loadops"
+	python3 Tests/Benchmarks/generator_bench.py $(if $(BENCH_QUICK),--quick) $(if $(BENCH_BASELINE),--baseline-binary "$(BENCH_BASELINE)") --binary "$$($(SWIFT) build -c release --show-bin-path)/loadops"
 
+# BENCH_BASELINE=path/to/older/loadops make bench: that build measured side by side with this one.
 # BENCH_QUICK=1 make bench: a couple of seconds per tool. `make test` runs the same smoke run on the
 # debug build, so the benchmark cannot silently rot.
 bench-smoke:

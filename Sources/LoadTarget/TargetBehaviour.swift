@@ -15,6 +15,9 @@
 public struct TargetBehaviour: Sendable, Equatable {
     /// Delay added before answering.
     public var latency: TargetLatency
+    /// Extra delay that grows with the server's age: each second since it started adds this much to
+    /// every delayed answer (a target that slows down under a steady load). Nil: no growth.
+    public var latencyGrowth: Duration?
     /// Fraction (0...1) of requests answered with 500. Counter based, not random:
     /// request n fails when `floor(n * rate)` grows, so 0.1 fails exactly every 10th.
     public var errorRate: Double
@@ -30,6 +33,7 @@ public struct TargetBehaviour: Sendable, Equatable {
 
     public init(
         latency: TargetLatency = .none,
+        latencyGrowth: Duration? = nil,
         errorRate: Double = 0,
         rateLimit: Int? = nil,
         stall: TargetStall? = nil,
@@ -37,6 +41,7 @@ public struct TargetBehaviour: Sendable, Equatable {
         seed: UInt64 = 0x5EED
     ) {
         self.latency = latency
+        self.latencyGrowth = latencyGrowth
         self.errorRate = errorRate
         self.rateLimit = rateLimit
         self.stall = stall
@@ -50,6 +55,10 @@ public struct TargetBehaviour: Sendable, Equatable {
     /// Checks the knobs make sense together; the server refuses to start otherwise.
     public func validate() throws(TargetOptionError) {
         try latency.validate()
+        if let latencyGrowth, latencyGrowth < .zero || latencyGrowth > .seconds(10) {
+            throw TargetOptionError(option: "latency-growth", value: latencyGrowth.targetText,
+                                    expected: "a delay added per second of the server's age, between 0ms and 10s, such as 5ms")
+        }
         guard errorRate >= 0, errorRate <= 1, errorRate.isFinite else {
             throw TargetOptionError(option: "error-rate", value: "\(errorRate)", expected: "a fraction between 0 and 1, or a percentage such as 5%")
         }
@@ -75,6 +84,9 @@ public struct TargetBehaviour: Sendable, Equatable {
     public var summary: String {
         var parts: [String] = []
         parts.append(latency == .none ? "no latency" : "latency \(latency.targetText)")
+        if let latencyGrowth {
+            parts.append("latency growing \(latencyGrowth.targetText) a second")
+        }
         parts.append(errorRate == 0 ? "no errors" : "error rate \(formatPercent(errorRate))")
         parts.append(rateLimit.map { "rate limit \($0) req/s" } ?? "no rate limit")
         if let stall {

@@ -117,6 +117,9 @@ final class TargetRequestHandler: ChannelInboundHandler, RemovableChannelHandler
         var allow: String?
         var retryAfter = false
         var delay: Int64 = admission.latencyNanoseconds
+        if let growth = core.behaviour.latencyGrowth {
+            delay += Int64(Double(growth.targetNanoseconds) * Double(elapsed) / 1e9)
+        }
         switch admission.outcome {
         case .throttled:
             status = .tooManyRequests

@@ -41,15 +41,7 @@ struct ArchiveCreateCommand: ParsableCommand {
             """
     )
 
-    /// Test-only: milliseconds to sleep after copying and before renaming the archive into place,
-    /// so the tests can SIGKILL an archive at its most delicate moment. Not for normal use.
-    static let pauseVariable = "LOADOPS_ARCHIVE_PAUSE_AFTER_COPY_MS"
-    static let lockTimeoutSeconds: Double = 60
-
-    @Option(
-        name: [.short, .customLong("config")],
-        help: ArgumentHelp("Configuration file whose `output` is the results folder (default: loadops.yml, if there is one).", valueName: "file"))
-    var config: String?
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(help: ArgumentHelp("Results folder to archive (default: the configuration's output, load_test_reports).", valueName: "folder"))
     var output: String?
@@ -75,8 +67,7 @@ struct ArchiveCreateCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing on success (for cron); trouble still goes to stderr.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("History database the archive is recorded in, when it exists.", valueName: "path"))
-    var db = HistoryDefaults.databasePath
+    @OptionGroup var database: HistoryDatabaseOption
 
     func validate() throws {
         if let keepDays, keepDays < 0 {
@@ -88,80 +79,17 @@ struct ArchiveCreateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        // `output:` and the flags may say `~/…`, as `loadops run` allows: the same resolver reads them all.
-        let outputFolder: String
-        if let output {
-            outputFolder = UserPath.expandingHome(output)
-        } else {
-            do {
-                outputFolder = UserPath.expandingHome(try ConfigLoader.load(
-                    path: config, environment: environment, overrides: ConfigOverrides(),
-                    workingDirectory: FileManager.default.currentDirectoryPath).output)
-            } catch {
-                archiveError("\(error)")
-                throw ExitCode(ExitStatus.badInput.rawValue)
-            }
+        let request = ArchiveRequest(
+            configPath: configFile.path, output: output, archiveRoot: dest, keepDays: keepDays, keepLast: keepLast,
+            dryRun: dryRun, compress: compress, waitForLock: !noWait, databasePath: database.given,
+            environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath)
+        let report = try request.archive()
+        for warning in report.warnings { CommandOutput.printWarning(warning) }
+        if !quiet || dryRun {
+            for line in report.lines { print(line) }
+            fflush(nil)
         }
-        let archiveRoot = UserPath.expandingHome(dest)
-        let databasePath = UserPath.expandingHome(db)
-        let pauseMilliseconds = environment[Self.pauseVariable].flatMap { Double($0) } ?? 0
-        let options = ArchiveOptions(
-            outputFolder: outputFolder, archiveRoot: archiveRoot, keepDays: keepDays, keepLast: keepLast, dryRun: dryRun,
-            compress: compress, waitForLock: !noWait, lockTimeout: Self.lockTimeoutSeconds,
-            pauseBeforePublishing: max(pauseMilliseconds, 0) / 1000)
-
-        let result: ArchiveResult
-        do {
-            result = try ResultsArchiver.archive(options)
-        } catch {
-            archiveError(error.description)
-            throw ExitCode(error.exitStatus.rawValue)
-        }
-        for warning in result.warnings { archiveError("warning: \(warning)") }
-        if !quiet || dryRun { report(result, outputFolder: outputFolder) }
-        do {
-            if let runID = try ArchiveHistoryLink.record(result, databasePath: databasePath), !quiet {
-                print("Recorded against run \(runID) in \(db)")
-            }
-        } catch {
-            archiveError("warning: the archive was not recorded in the history database: \(error)")
-        }
-        for failure in result.removalFailures { archiveError(failure) }
-        if !result.removalFailures.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
-    }
-
-    private func report(_ result: ArchiveResult, outputFolder: String) {
-        let shownPath = result.compressed ? result.path : result.path + "/"
-        let files = "\(result.files.count) file\(result.files.count == 1 ? "" : "s") (\(ByteCount.text(result.bytes)))"
-        let started = ISO8601DateFormatter().string(from: result.runStartedAt)
-        for path in result.cleanedUp {
-            print("Cleaned up \(path), left by an archive that was interrupted")
-        }
-        switch result.outcome {
-        case .created:
-            print("Archived \(files) from \(outputFolder) to \(shownPath) (run started \(started))")
-        case .alreadyArchived:
-            print("Already archived: \(shownPath) holds these \(files); nothing to do")
-        case .dryRun(let wouldCreate):
-            print("Dry run: nothing is changed.")
-            if wouldCreate {
-                print("Would archive \(files) from \(outputFolder) to \(shownPath) (run started \(started)):")
-                for file in result.files {
-                    print("  \(file.name)  \(ByteCount.text(file.size))")
-                }
-            } else {
-                print("Already archived: \(shownPath) holds these \(files); nothing would be written")
-            }
-        }
-        let verb = dryRun ? "Would remove" : "Removed"
-        for path in result.removed {
-            print("\(verb) \(path) (retention)")
-        }
-        if dryRun && result.removed.isEmpty && (keepDays != nil || keepLast != nil) {
-            print("Retention would remove nothing")
-        }
-        fflush(nil)
+        if let failure = report.failure { throw failure }
     }
 }
 
@@ -182,45 +110,8 @@ struct ArchiveVerifyCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let verification: ArchiveVerification
-        do {
-            verification = try ArchiveInspection.verify(root: UserPath.expandingHome(dest), name: name)
-        } catch {
-            archiveError(error.description)
-            throw ExitCode(error.exitStatus.rawValue)
-        }
-        if verification.isIntact {
-            if !quiet {
-                print("\(verification.path): intact, all \(verification.listed) files match the MANIFEST")
-            }
-            return
-        }
-        var lines: [String] = []
-        lines += verification.missing.map { "missing: \($0)" }
-        lines += verification.changed.map { "changed: \($0)" }
-        lines += verification.extra.map { "extra (not in the MANIFEST): \($0)" }
-        let problems = verification.missing.count + verification.changed.count + verification.extra.count
-        lines.append("\(verification.path): \(problems) problem\(problems == 1 ? "" : "s") against the MANIFEST (\(verification.listed) files listed)")
-        archiveError(lines.joined(separator: "\n"))
-        throw ExitCode(ExitStatus.checkFailed.rawValue)
+        let verification = try ArchiveInspection.verify(root: UserPath.expandingHome(dest), name: name)
+        try verification.requireIntact()
+        if !quiet { print(verification.intactLine) }
     }
-}
-
-/// Sizes for people: bytes, then KiB and MiB with one decimal.
-enum ByteCount {
-    static func text(_ bytes: Int64) -> String {
-        if bytes < 1024 { return "\(bytes) byte\(bytes == 1 ? "" : "s")" }
-        let units = ["KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes) / 1024
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return String(format: "%.1f", value) + " " + units[unit]
-    }
-}
-
-private func archiveError(_ message: String) {
-    FileHandle.standardError.write(Data("loadops archive: \(message)\n".utf8))
 }

@@ -33,14 +33,10 @@ struct BaselineCommand: ParsableCommand {
         @OptionGroup var database: HistoryDatabaseOption
 
         func run() throws {
-            try reportingErrors {
-                let resolved = try ResultsLocator.resolve(source, databasePath: database.path,
-                                                          workingDirectory: FileManager.default.currentDirectoryPath)
-                let path = try BaselineStore.promote(resolved.document, name: name, folder: folder, force: force)
-                let document = resolved.document
-                print("Promoted \(resolved.label) to \(path) (\(document.status.rawValue), success rate "
-                      + "\(String(format: "%.2f", document.successRate))%, p95 \(String(format: "%.2f", document.p95Latency))ms)")
-            }
+            let resolved = try ResultsLocator.resolve(source, databasePath: database.path,
+                                                      workingDirectory: FileManager.default.currentDirectoryPath)
+            let path = try BaselineStore.promote(resolved.document, name: name, folder: folder, force: force)
+            print(BaselineStore.promotedLine(resolved, path: path))
         }
     }
 

@@ -23,10 +23,7 @@ struct CleanupCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(
-        name: [.short, .customLong("config")],
-        help: ArgumentHelp("Configuration file giving the output folder and environment (default: loadops.yml, if there is one).", valueName: "file"))
-    var config: String?
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(help: ArgumentHelp("Checklist to run (default: checklists/cleanup.yml, or checklists/post-test.yml with --post-test).", valueName: "file"))
     var checklist: String?
@@ -44,24 +41,13 @@ struct CleanupCommand: AsyncParsableCommand {
     var allowProduction = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let workingDirectory = FileManager.default.currentDirectoryPath
         let path = checklist ?? (postTest ? CleanupChecklist.postTestPath : CleanupChecklist.defaultPath)
         let confirm: (@Sendable (String) -> Bool)? = isatty(STDIN_FILENO) == 1 ? Self.askOnTerminal : nil
         let options = CleanupOptions(dryRun: dryRun, assumeYes: yes, allowProduction: allowProduction, confirm: confirm)
         // Ctrl-C ends the checklist's commands too, not only loadops.
         let trap = InterruptTrap(stop: nil)
         defer { trap.remove() }
-        let report: CleanupReport
-        do {
-            let loaded = try ConfigLoader.load(
-                path: config, environment: environment, overrides: ConfigOverrides(), workingDirectory: workingDirectory)
-            report = try await CleanupRunner.run(
-                checklist: path, config: loaded, options: options, environment: environment, workingDirectory: workingDirectory)
-        } catch {
-            FileHandle.standardError.write(Data("loadops cleanup: \(error)\n".utf8))
-            throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
-        }
+        let report = try await CleanupRunner.run(checklist: path, config: try configFile.load(), options: options)
         print(report.text, terminator: "")
         fflush(nil)
         if !report.succeeded { throw ExitCode(report.exitStatus.rawValue) }

@@ -15,7 +15,8 @@ struct CompareCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp(
-        "The run to check: a results.json (or its folder), a run id or `latest`. Default: \(defaultCurrentFile) if it exists, else `latest`.",
+        "The run to check: a results.json (or its folder), a run id or `latest`. "
+            + "Default: \(ComparisonRequest.defaultCurrentFile) if it exists, else `latest`.",
         valueName: "current"))
     var current: String?
 
@@ -38,39 +39,14 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var database: HistoryDatabaseOption
 
-    static let defaultCurrentFile = "load_test_reports/results.json"
-
     func run() throws {
-        try reportingErrors {
-            guard let outputFormat = ComparisonFormat(rawValue: format.lowercased()) else {
-                throw ValidationError("--format must be table, markdown or json, found \"\(format)\"")
-            }
-            var comparisonTolerance = ComparisonTolerance(percent: try ComparisonTolerance.parsePercent(tolerance))
-            for text in metricTolerances {
-                let (metric, percent) = try ComparisonTolerance.parseOverride(text)
-                comparisonTolerance.perMetric[metric] = percent
-            }
-            let directory = FileManager.default.currentDirectoryPath
-            let currentSpec = current ?? (FileManager.default.fileExists(atPath: Self.defaultCurrentFile) ? Self.defaultCurrentFile : "latest")
-            let currentResults = try ResultsLocator.resolve(currentSpec, databasePath: database.path, workingDirectory: directory)
-            let baselineResults = try Self.resolveBaseline(baseline, relativeTo: currentResults.runID,
-                                                           databasePath: database.path, workingDirectory: directory)
-            let report = BaselineComparison.compare(current: currentResults.document, baseline: baselineResults.document,
-                                                    tolerance: comparisonTolerance, currentLabel: currentResults.label,
-                                                    baselineLabel: baselineResults.label)
-            print(try ComparisonRenderer.render(report, format: outputFormat), terminator: "")
-            if report.hasRegression && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
-        }
-    }
-
-    /// The default baseline file missing is worth its own hint (how to make one), not "no such run".
-    static func resolveBaseline(_ spec: String, relativeTo runID: Int64?, databasePath: String,
-                                workingDirectory: String) throws -> ResolvedResults {
-        if spec == BaselineStore.defaultPath,
-           !FileManager.default.fileExists(atPath: (workingDirectory as NSString).appendingPathComponent(spec)) {
-            throw BaselineError.missing(path: spec)
-        }
-        return try ResultsLocator.resolve(spec, databasePath: databasePath, workingDirectory: workingDirectory,
-                                          relativeTo: runID)
+        let outputFormat = try ComparisonFormat(flag: format)
+        let request = ComparisonRequest(
+            current: current, baseline: baseline,
+            tolerance: try ComparisonTolerance(flag: tolerance, perMetricFlags: metricTolerances),
+            databasePath: database.path, workingDirectory: FileManager.default.currentDirectoryPath)
+        let report = try request.compare()
+        print(try ComparisonRenderer.render(report, format: outputFormat), terminator: "")
+        if report.hasRegression && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }

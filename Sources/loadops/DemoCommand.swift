@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
     var duration = "15s"
 
     @Option(name: .shortAndLong, help: "Folder for the results.")
-    var output = "load_test_reports"
+    var output = LoadOpsConfig.defaultOutput
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
@@ -38,7 +38,7 @@ struct DemoCommand: AsyncParsableCommand {
                 workingDirectory: FileManager.default.currentDirectoryPath)
             exitStatus = report.exitStatus
         } catch {
-            console.error(error)
+            console.errorLine(CommandOutput.errorLine(error))
             exitStatus = CommandErrors.exitStatus(for: error)
         }
         let counts = server.counts()

@@ -37,15 +37,7 @@ struct HistoryCommand: ParsableCommand {
         }
 
         func run() throws {
-            // Listing an empty history is not an error: say so and succeed.
-            guard FileManager.default.fileExists(atPath: database.path) else {
-                print("no runs recorded yet (no history database at \(database.path))")
-                return
-            }
-            try reportingErrors {
-                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
-                print(HistoryReport.runList(try store.runs(limit: last)), terminator: "")
-            }
+            print(try HistoryReport.runList(databasePath: database.path, last: last), terminator: "")
         }
     }
 
@@ -58,16 +50,7 @@ struct HistoryCommand: ParsableCommand {
         @OptionGroup var database: HistoryDatabaseOption
 
         func run() throws {
-            try reportingErrors {
-                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
-                let id = try ResultsLocator.runID(runSpec, in: store)
-                guard let summary = try store.run(id: id) else { throw HistoryError.runNotFound(path: store.path, runID: id) }
-                let warnings = (try? store.document(runID: id).warnings) ?? []
-                print(HistoryReport.runDetail(summary, endpoints: try store.endpoints(runID: id),
-                                              thresholds: try store.thresholds(runID: id),
-                                              archives: try store.archives(runID: id), warnings: warnings),
-                      terminator: "")
-            }
+            print(try HistoryReport.runDetail(runSpec, databasePath: database.path), terminator: "")
         }
     }
 
@@ -124,31 +107,10 @@ struct HistoryCommand: ParsableCommand {
         }
 
         func run() throws {
-            let metric = TrendMetric(rawValue: metric) ?? .p95
-            try reportingErrors {
-                let store = try HistoryStore.open(path: database.path, createIfMissing: false)
-                var scope = TrendScope(host: host, environment: environment, configuration: allConfigurations ? .all : .latest)
-                if let configOf { scope.configuration = .ofRun(try ResultsLocator.runID(configOf, in: store)) }
-                let trend = try store.trend(metric: metric, endpoint: endpoint, last: last, scope: scope)
-                print(HistoryReport.trend(trend, metric: metric, endpoint: endpoint), terminator: "")
-            }
+            let request = TrendRequest(
+                metric: TrendMetric(rawValue: metric) ?? .p95, endpoint: endpoint, last: last, host: host,
+                environment: environment, configOf: configOf, allConfigurations: allConfigurations)
+            print(try HistoryReport.trend(request, databasePath: database.path), terminator: "")
         }
-    }
-
-    /// `latest`, `previous` or a number.
-}
-
-/// Prints an error as one line on standard error and exits with the status it deserves (2 for bad input).
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as ValidationError {
-        LoadOptions.writeToStandardError("error: \(error.message)")
-        throw ExitCode(ExitStatus.badInput.rawValue)
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        LoadOptions.writeToStandardError(CommandErrors.line(for: error))
-        throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
     }
 }

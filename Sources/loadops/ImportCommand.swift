@@ -33,45 +33,7 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            var documents: [(label: String, document: ResultsDocument, source: String)] = []
-            for source in sources {
-                documents.append(try read(source))
-            }
-            let store = try HistoryStore.open(path: database.path)
-            var notedRounding = false
-            for entry in documents {
-                let recorded = try store.recordUnlessPresent(imported: entry.document, source: entry.source)
-                if recorded.alreadyRecorded {
-                    print("\(entry.label): already recorded as run \(recorded.runID); nothing to do")
-                    continue
-                }
-                print("imported \(entry.label) as run \(recorded.runID)")
-                if entry.source == RunSource.importedLocustCSV && !notedRounding {
-                    print("note: " + LocustCSVImporter.roundingNote)
-                    notedRounding = true
-                }
-            }
-        }
-    }
-
-    /// A `.json` file is a results document; otherwise a Locust prefix (or its `_stats.csv` file).
-    private func read(_ given: String) throws -> (label: String, document: ResultsDocument, source: String) {
-        let manager = FileManager.default
-        let source = UserPath.expandingHome(given)
-        var prefix: String?
-        if source.hasSuffix("_stats.csv") {
-            prefix = String(source.dropLast("_stats.csv".count))
-        } else if !manager.fileExists(atPath: source) && manager.fileExists(atPath: LocustCSVImporter.statsPath(prefix: source)) {
-            prefix = source
-        }
-        if let prefix {
-            let document = try LocustCSVImporter.document(prefix: prefix, host: host, environment: environment)
-            return (LocustCSVImporter.statsPath(prefix: prefix), document, RunSource.importedLocustCSV)
-        }
-        guard manager.fileExists(atPath: source) else {
-            throw ValidationError("\(source): no such file, and no Locust stats file \(LocustCSVImporter.statsPath(prefix: source))")
-        }
-        return (source, try ResultsDocument.load(from: source), RunSource.importedResults)
+        let lines = try ResultsImport(sources: sources, host: host, environment: environment, databasePath: database.path).record()
+        for line in lines { print(line) }
     }
 }

@@ -13,13 +13,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let folder = directory ?? FileManager.default.currentDirectoryPath
-        let created: [String]
-        do {
-            created = try ProjectInitializer.initialize(in: folder)
-        } catch let error as ProjectInitializerError {
-            LoadOptions.writeToStandardError(CommandErrors.line(for: error))
-            throw ExitCode(2)
-        }
+        let created = try ProjectInitializer.initialize(in: folder)
         for path in created {
             let shown = path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
             print("created \(shown)")

@@ -16,10 +16,11 @@ struct LoadOps: AsyncParsableCommand {
             130 interrupted (partial results saved).
             """,
         version: LoadOpsKitVersion.string,
-        subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self, ArchiveCommand.self, HistoryCommand.self, ImportCommand.self, CompareCommand.self, BaselineCommand.self, SummaryCommand.self, PreflightCommand.self, CleanupCommand.self]
+        subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self, ArchiveCommand.self, HistoryCommand.self, ImportCommand.self, CompareCommand.self, BaselineCommand.self, SummaryCommand.self, PreflightCommand.self, CleanupCommand.self, MonitorCommand.self]
     )
 
-    /// ArgumentParser's own entry point, except that a bad flag exits with 2 (bad usage, as every other bad input), not 64.
+    /// ArgumentParser's own entry point, except that errors are printed in the commands' one style
+    /// (`CommandOutput`) and a bad flag exits with 2 (bad usage, as every other bad input), not 64.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -28,12 +29,19 @@ struct LoadOps: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let exitCode as ExitCode {
+            exit(withError: exitCode)
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            switch exitCode(for: error) {
+            case .success:
+                exit(withError: error)  // --help, --version
+            case .validationFailure:
+                CommandOutput.printUsageError(fullMessage(for: error))
                 Foundation.exit(ExitStatus.badInput.rawValue)
+            default:
+                CommandOutput.printError(error)
+                Foundation.exit(CommandErrors.exitStatus(for: error).rawValue)
             }
-            exit(withError: error)
         }
     }
 }

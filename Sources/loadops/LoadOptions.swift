@@ -2,13 +2,25 @@ import ArgumentParser
 import Foundation
 import LoadOpsKit
 
+/// `-c/--config`, for every command that reads the configuration.
+struct ConfigFileOption: ParsableArguments {
+    @Option(
+        name: [.customShort("c"), .customLong("config")],
+        help: ArgumentHelp("Configuration file (default: loadops.yml in the current folder, if there is one).", valueName: "file"))
+    var path: String?
+
+    /// The configuration: the file, then the `LOAD_TEST_*` variables (no flags).
+    func load() throws -> LoadOpsConfig {
+        try ConfigLoader.load(
+            path: path, environment: ProcessInfo.processInfo.environment,
+            workingDirectory: FileManager.default.currentDirectoryPath)
+    }
+}
+
 /// The flags of every command that loads the configuration (`config show`, `run`).
 /// Flags win over `LOAD_TEST_*` variables, which win over `loadops.yml`.
 struct LoadOptions: ParsableArguments {
-    @Option(
-        name: [.short, .customLong("config")],
-        help: ArgumentHelp("Configuration file (default: loadops.yml in the current folder, if there is one).", valueName: "file"))
-    var config: String?
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(help: ArgumentHelp("Base URL of the system under test (LOAD_TEST_HOST).", valueName: "url"))
     var host: String?
@@ -49,21 +61,10 @@ struct LoadOptions: ParsableArguments {
             rate: rate, insecure: insecure ? true : nil)
     }
 
-    /// The effective configuration. A `ConfigError` is printed to stderr and becomes exit code 2.
-    func loadConfiguration(
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        workingDirectory: String = FileManager.default.currentDirectoryPath
-    ) throws -> LoadOpsConfig {
-        do {
-            return try ConfigLoader.load(
-                path: config, environment: environment, overrides: overrides(), workingDirectory: workingDirectory)
-        } catch let error as ConfigError {
-            Self.writeToStandardError(error.description)
-            throw ExitCode(2)
-        }
-    }
-
-    static func writeToStandardError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+    /// The effective configuration: the file, the environment, then these flags.
+    func loadConfiguration() throws -> LoadOpsConfig {
+        try ConfigLoader.load(
+            path: configFile.path, environment: ProcessInfo.processInfo.environment, overrides: overrides(),
+            workingDirectory: FileManager.default.currentDirectoryPath)
     }
 }

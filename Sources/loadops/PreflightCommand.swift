@@ -18,10 +18,7 @@ struct PreflightCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(
-        name: [.short, .customLong("config")],
-        help: ArgumentHelp("Configuration file whose `host` http checks' paths are joined to (default: loadops.yml, if there is one).", valueName: "file"))
-    var config: String?
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(help: ArgumentHelp("Checklist to run.", valueName: "file"))
     var checklist: String = PreflightChecklist.defaultPath
@@ -33,21 +30,10 @@ struct PreflightCommand: AsyncParsableCommand {
     var strict = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let workingDirectory = FileManager.default.currentDirectoryPath
         // Ctrl-C ends the checklist's commands too, not only loadops.
         let trap = InterruptTrap(stop: nil)
         defer { trap.remove() }
-        let report: PreflightReport
-        do {
-            let loaded = try ConfigLoader.load(
-                path: config, environment: environment, overrides: ConfigOverrides(), workingDirectory: workingDirectory)
-            report = try await PreflightRunner.run(
-                checklist: checklist, config: loaded, environment: environment, workingDirectory: workingDirectory)
-        } catch {
-            FileHandle.standardError.write(Data("loadops preflight: \(error)\n".utf8))
-            throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
-        }
+        let report = try await PreflightRunner.run(checklist: checklist, config: try configFile.load())
         print(json ? report.json(strict: strict) : report.text(strict: strict), terminator: "")
         fflush(nil)
         let status = report.exitStatus(strict: strict)

@@ -21,8 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for the generator (default: one per 256 users or 50,000 requests/s, at most one per core).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("History database the run is recorded in.", valueName: "path"))
-    var db = HistoryDefaults.databasePath
+    @OptionGroup var database: HistoryDatabaseOption
 
     @Flag(help: "Do not record the run in the history database.")
     var noHistory = false
@@ -61,20 +60,12 @@ struct RunCommand: AsyncParsableCommand {
         // After the error below is printed, so the log keeps it too.
         defer { console.closeLog() }
         do {
-            var tolerancePolicy = ComparisonTolerance()
-            if let tolerance {
-                do {
-                    tolerancePolicy.percent = try ComparisonTolerance.parsePercent(tolerance)
-                } catch {
-                    console.error("--tolerance: \(error)")
-                    throw ExitCode(ExitStatus.badInput.rawValue)
-                }
-            }
             var request = RunRequest(
-                configPath: load.config, overrides: load.overrides(),
+                configPath: load.configFile.path, overrides: load.overrides(),
                 environment: ProcessInfo.processInfo.environment,
                 workingDirectory: FileManager.default.currentDirectoryPath, threads: threads,
-                databasePath: noHistory ? nil : db, baseline: baseline, tolerance: tolerancePolicy)
+                databasePath: noHistory ? nil : database.path, baseline: baseline,
+                tolerance: try ComparisonTolerance(flag: tolerance))
             request.preflight = preflight
             request.cleanup = cleanup
             request.postTest = postTest
@@ -87,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            console.error(error)
+            // Printed here rather than by `LoadOps.main`, so the log keeps it too.
+            console.errorLine(CommandOutput.errorLine(error))
             throw ExitCode(CommandErrors.exitStatus(for: error).rawValue)
         }
     }

@@ -15,7 +15,7 @@ struct SummaryCommand: ParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("The results folder.", valueName: "dir"))
-    var output: String = "load_test_reports"
+    var output: String = LoadOpsConfig.defaultOutput
 
     @Option(help: ArgumentHelp("The reference: a file, a run id or `previous` (default: \(BaselineStore.defaultPath) if it exists).",
                                valueName: "spec"))
@@ -33,28 +33,13 @@ struct SummaryCommand: ParsableCommand {
     @OptionGroup var database: HistoryDatabaseOption
 
     func run() throws {
-        try reportingErrors {
-            let directory = FileManager.default.currentDirectoryPath
-            let tolerancePercent = try ComparisonTolerance.parsePercent(tolerance)
-            let assessment = try RunAssessment.ofSavedResults(
-                in: output, baseline: baseline, tolerance: ComparisonTolerance(percent: tolerancePercent),
-                databasePath: database.path, workingDirectory: directory)
-            let paths = try ReportWriters.write(ReportWriters.list(junitPath: junit), assessment,
-                                                to: UserPath.resolve(output, relativeTo: directory))
-            if !assessment.thresholds.isEmpty {
-                print("Thresholds")
-                for outcome in assessment.thresholds {
-                    print("  \(outcome.verdict)  \(outcome.scope): \(outcome.expression) (observed \(outcome.observed))")
-                }
-            }
-            if let comparison = assessment.comparison {
-                print(ComparisonRenderer.verdict(comparison) + " (against \(comparison.baselineLabel))")
-            }
-            for warning in assessment.warnings where warning.hasPrefix("baseline not compared") { print("warning: \(warning)") }
-            print("Written: " + paths.joined(separator: ", "))
-            let verdict = assessment.verdict
-            print("Pass/Fail: " + verdict.headline)
-            if !verdict.passed && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
-        }
+        let directory = FileManager.default.currentDirectoryPath
+        let request = SummaryRequest(
+            output: output, baseline: baseline, tolerance: try ComparisonTolerance(flag: tolerance),
+            junitPath: junit.map { UserPath.resolve($0, relativeTo: directory) }, databasePath: database.path,
+            workingDirectory: directory)
+        let summary = try request.write()
+        print(summary.lines.joined(separator: "\n"))
+        if !summary.verdict.passed && !noFail { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoadOpsKit
 import LoadTarget
 
 /// `loadops target`: runs the built-in demo API until SIGINT or SIGTERM.
@@ -26,6 +27,9 @@ struct TargetCommand: AsyncParsableCommand {
     @Option(help: "Delay before answering: 20ms, 10ms-50ms (uniform), normal:50ms,10ms (mean,stddev).")
     var latency: String?
 
+    @Option(help: "Delay added for each second the server has run: 5ms makes every answer 5 ms slower a second (a target slowing down under load).")
+    var latencyGrowth: String?
+
     @Option(help: "Fraction of requests answered with 500: 0.05 or 5%.")
     var errorRate: String?
 
@@ -49,8 +53,7 @@ struct TargetCommand: AsyncParsableCommand {
         do {
             settings = try readSettings()
         } catch {
-            writeToStandardError("loadops target: \(error)\n")
-            throw ExitCode(2)
+            throw BadTargetOption(error: error)
         }
 
         // Listen for signals before printing the ready line, so a signal sent as soon as
@@ -62,15 +65,11 @@ struct TargetCommand: AsyncParsableCommand {
         do {
             server = try await LoadTargetServer.start(host: host, port: settings.port, behaviour: settings.behaviour, threads: settings.threads)
         } catch let error as TargetOptionError {
-            writeToStandardError("loadops target: \(error)\n")
-            throw ExitCode(2)
-        } catch {
-            writeToStandardError("loadops target: \(error)\n")
-            throw ExitCode(1)
+            throw BadTargetOption(error: error)
         }
 
         if !Self.isLoopback(host) {
-            writeToStandardError("loadops target: warning: listening on \(host), not loopback; other machines can reach this server\n")
+            CommandOutput.printWarning("listening on \(host), not loopback; other machines can reach this server")
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         print("loadops target listening on http://\(shownHost):\(server.port) (\(settings.behaviour.summary))")
@@ -94,6 +93,9 @@ struct TargetCommand: AsyncParsableCommand {
         var behaviour = TargetBehaviour()
         if let latency {
             behaviour.latency = try TargetLatency.parse(latency)
+        }
+        if let latencyGrowth {
+            behaviour.latencyGrowth = try parseTargetDuration(latencyGrowth, option: "latency-growth")
         }
         if let errorRate {
             behaviour.errorRate = try parseTargetErrorRate(errorRate)
@@ -126,6 +128,13 @@ struct TargetCommand: AsyncParsableCommand {
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+}
+
+/// A `loadops target` option that cannot be used: bad input (exit 2), worded by the option's parser.
+private struct BadTargetOption: Error, CustomStringConvertible, ExitStatusProviding {
+    let error: TargetOptionError
+    var description: String { error.description }
+    var exitStatus: ExitStatus { .badInput }
 }
 
 /// SIGINT and SIGTERM as an async value. The default actions are switched off first

@@ -210,9 +210,9 @@ class Tools:
                     cpu=cpu, rss=rss, wall=wall, p50=float(row["50%"]) if row.get("50%") not in (None, "", "N/A") else None,
                     p99=float(row["99%"]) if row.get("99%") not in (None, "", "N/A") else None, raw=out)
 
-    def loadops(self, connections, seconds, rate=None, sample_established=False):
+    def loadops(self, connections, seconds, rate=None, sample_established=False, binary=None):
         out_dir = os.path.join(self.workdir, "loadops-out")
-        cmd = [self.binary, "run", "--host", self.nginx.url.rstrip("/"), "--duration", f"{seconds}s",
+        cmd = [binary or self.binary, "run", "--host", self.nginx.url.rstrip("/"), "--duration", f"{seconds}s",
                "--output", out_dir, "--quiet"]
         if rate:
             cmd += ["--model", "open", "--rate", f"{rate}/s"]
@@ -280,6 +280,8 @@ def main():
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--baseline-binary", help="an earlier loadops build, measured side by side with --binary "
+                        "(row \"loadops (baseline)\"): a before/after comparison on the same machine, in the same run")
     args = parser.parse_args()
     seconds = 2 if args.quick else args.seconds
     reps = 1 if args.quick else args.repetitions
@@ -296,6 +298,8 @@ def main():
     ]
     if args.quick:
         scenarios = [scenarios[0], scenarios[2]]
+    if args.baseline_binary:
+        scenarios = [(n, c, r, names[:1] + ["loadops (baseline)"] + names[1:]) for n, c, r, names in scenarios]
     results = {}
     problems = []
     try:
@@ -305,6 +309,9 @@ def main():
                     before = nginx.requests()
                     if tool == "loadops":
                         r = tools.loadops(connections, seconds, rate=rate, sample_established=connections >= 2000)
+                    elif tool == "loadops (baseline)":
+                        r = tools.loadops(connections, seconds, rate=rate, sample_established=connections >= 2000,
+                                          binary=os.path.abspath(args.baseline_binary))
                     elif tool.startswith("wrk"):
                         r = tools.wrk(connections, seconds, rate=rate, threads=int(tool[-1]))
                     else:

@@ -9,9 +9,9 @@ enum ComparisonFixtures {
     static func endpoint(_ method: String, _ name: String, requests: UInt64 = 10_000, failures: UInt64 = 0,
                          p50: Double = 40, p95: Double = 200, p99: Double = 400, rps: Double = 100) -> ResultsDocument.Endpoint {
         let errorRate = requests == 0 ? 0 : Double(failures) * 100 / Double(requests)
-        let percentiles: [String: Double] = requests == 0 ? [:] : [
-            "50": p50, "66": p50 * 1.2, "75": p50 * 1.5, "80": p50 * 2, "90": p95 * 0.8, "95": p95,
-            "98": p99 * 0.9, "99": p99, "99.9": p99 * 1.5, "99.99": p99 * 2, "100": p99 * 3,
+        let percentiles: [Percentile: Double] = requests == 0 ? [:] : [
+            .p50: p50, .p66: p50 * 1.2, .p75: p50 * 1.5, .p80: p50 * 2, .p90: p95 * 0.8, .p95: p95,
+            .p98: p99 * 0.9, .p99: p99, .p99_9: p99 * 1.5, .p99_99: p99 * 2, .p100: p99 * 3,
         ]
         return ResultsDocument.Endpoint(
             method: method, name: name, requests: requests, failures: failures,
@@ -39,7 +39,7 @@ enum ComparisonFixtures {
         document.aggregate = total
         document.endpoints = endpoints
         document.successRate = total.successRate
-        document.p95Latency = total.percentiles["95"] ?? 0
+        document.p95Latency = total.percentiles[.p95] ?? 0
         return document
     }
 

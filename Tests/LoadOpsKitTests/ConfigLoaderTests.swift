@@ -223,7 +223,7 @@ struct ConfigLoaderTests {
             EndpointConfig(method: "GET", path: "/a", rate: 5), EndpointConfig(method: "POST", path: "/b", rate: 2),
         ])
         let notAMapping = try folder.error(loading: "- host: x\n")
-        #expect(notAMapping?.description == "loadops.yml:1:1: error: expected a mapping of settings (host, load, endpoints, ...), got a list")
+        #expect(notAMapping?.description == "loadops.yml:1:1: expected a mapping of settings (host, load, endpoints, ...), got a list")
         #expect(try folder.error(loading: "# only a comment\n") == nil)
     }
 
@@ -243,23 +243,23 @@ struct ConfigLoaderTests {
         defer { folder.remove() }
         let error = try folder.error(loading: "host: http://127.0.0.1:8000\nload:\n  userz: 5\n")
         #expect(error?.kind == .unknownKey)
-        #expect(error?.description.hasPrefix(#"loadops.yml:3:3: error: load.userz: unknown key (did you mean "users"?)"#) == true)
+        #expect(error?.description.hasPrefix(#"loadops.yml:3:3: load.userz: unknown key (did you mean "users"?)"#) == true)
     }
 
     @Test func wrongTypeIsReportedAtTheValue() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "load:\n  users: [1, 2]\n")
-        #expect(error?.description == "loadops.yml:2:10: error: load.users: expected a whole number from 1 to 1000000, got a list")
+        #expect(error?.description == "loadops.yml:2:10: load.users: expected a whole number from 1 to 1000000, got a list")
         let notAMapping = try folder.error(loading: "load: fast\n")
-        #expect(notAMapping?.description == #"loadops.yml:1:7: error: load: expected a mapping, got "fast""#)
+        #expect(notAMapping?.description == #"loadops.yml:1:7: load: expected a mapping, got "fast""#)
     }
 
     @Test func negativeUsers() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "host: http://127.0.0.1:8000\nload:\n  users: -3\n")
-        #expect(error?.description == #"loadops.yml:3:10: error: load.users: expected a whole number from 1 to 1000000, got "-3""#)
+        #expect(error?.description == #"loadops.yml:3:10: load.users: expected a whole number from 1 to 1000000, got "-3""#)
         #expect(error == ConfigError(
             kind: .invalidValue, file: "loadops.yml", line: 3, column: 10, field: "load.users",
             message: #"expected a whole number from 1 to 1000000, got "-3""#))
@@ -269,24 +269,24 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let error = try folder.error(loading: "load:\n  duration: 10 parsecs\n")
-        #expect(error?.description == #"loadops.yml:2:13: error: load.duration: expected a duration > 0 and at most 30 days (720h), such as 30s, 10m, 1h30m, 500ms or a number of seconds, got "10 parsecs""#)
+        #expect(error?.description == #"loadops.yml:2:13: load.duration: expected a duration > 0 and at most 30 days (720h), such as 30s, 10m, 1h30m, 500ms or a number of seconds, got "10 parsecs""#)
     }
 
     @Test func outOfRangeValues() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let cases: [(String, String)] = [
-            ("load:\n  spawn_rate: 0\n", #"loadops.yml:2:15: error: load.spawn_rate: expected a number > 0 and at most 1000000, got "0""#),
-            ("load:\n  timeout: 0s\n", "loadops.yml:2:12: error: load.timeout: expected a duration > 0"),
-            ("load:\n  max_connections: 0\n", "loadops.yml:2:20: error: load.max_connections: expected a whole number from 1 to 1000000"),
-            ("load:\n  think_time: 3s-1s\n", "loadops.yml:2:15: error: load.think_time: expected a duration such as 2s, or a range"),
-            ("load:\n  model: turbo\n", #"loadops.yml:2:10: error: load.model: expected closed or open, got "turbo""#),
-            ("host: ftp://example.com\n", "loadops.yml:1:7: error: host: expected an http:// or https:// URL"),
-            ("host: http://\n", "loadops.yml:1:7: error: host: expected an http:// or https:// URL"),
-            ("endpoints:\n  - { path: /a, expect: 700 }\n", #"loadops.yml:2:25: error: endpoints[0].expect: expected an HTTP status code between 100 and 599, got "700""#),
-            ("endpoints:\n  - { path: a }\n", #"loadops.yml:2:13: error: endpoints[0].path: expected a path starting with /, got "a""#),
-            ("endpoints:\n  - { method: GET }\n", "loadops.yml:2:5: error: endpoints[0]: an endpoint needs a path"),
-            ("load:\n  stages:\n    - { users: 5 }\n", "loadops.yml:3:7: error: load.stages[0]: a stage needs a duration"),
+            ("load:\n  spawn_rate: 0\n", #"loadops.yml:2:15: load.spawn_rate: expected a number > 0 and at most 1000000, got "0""#),
+            ("load:\n  timeout: 0s\n", "loadops.yml:2:12: load.timeout: expected a duration > 0"),
+            ("load:\n  max_connections: 0\n", "loadops.yml:2:20: load.max_connections: expected a whole number from 1 to 1000000"),
+            ("load:\n  think_time: 3s-1s\n", "loadops.yml:2:15: load.think_time: expected a duration such as 2s, or a range"),
+            ("load:\n  model: turbo\n", #"loadops.yml:2:10: load.model: expected closed or open, got "turbo""#),
+            ("host: ftp://example.com\n", "loadops.yml:1:7: host: expected an http:// or https:// URL"),
+            ("host: http://\n", "loadops.yml:1:7: host: expected an http:// or https:// URL"),
+            ("endpoints:\n  - { path: /a, expect: 700 }\n", #"loadops.yml:2:25: endpoints[0].expect: expected an HTTP status code between 100 and 599, got "700""#),
+            ("endpoints:\n  - { path: a }\n", #"loadops.yml:2:13: endpoints[0].path: expected a path starting with /, got "a""#),
+            ("endpoints:\n  - { method: GET }\n", "loadops.yml:2:5: endpoints[0]: an endpoint needs a path"),
+            ("load:\n  stages:\n    - { users: 5 }\n", "loadops.yml:3:7: load.stages[0]: a stage needs a duration"),
         ]
         for (yaml, expectedPrefix) in cases {
             let error = try folder.error(loading: yaml)
@@ -303,16 +303,16 @@ struct ConfigLoaderTests {
         #expect(error?.message.hasPrefix("expected a rate > 0 and at most 10000000/s, such as 50/s") == true)
         #expect(error?.message.hasSuffix(#"got "50/fortnight""#) == true)
         let total = try folder.error(loading: "load:\n  model: open\n  rate: lots\n")
-        #expect(total?.description.hasPrefix("loadops.yml:3:9: error: load.rate: expected a rate > 0") == true)
+        #expect(total?.description.hasPrefix("loadops.yml:3:9: load.rate: expected a rate > 0") == true)
     }
 
     @Test func badPlaceholders() throws {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let unknown = try folder.error(loading: "endpoints:\n  - get /users/{uid}\n")
-        #expect(unknown?.description.hasPrefix(#"loadops.yml:2:16: error: endpoints[0]: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#) == true)
+        #expect(unknown?.description.hasPrefix(#"loadops.yml:2:16: endpoints[0]: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#) == true)
         let reversed = try folder.error(loading: "endpoints:\n  - path: /items/{int:10-1}\n")
-        #expect(reversed?.description.hasPrefix(#"loadops.yml:2:18: error: endpoints[0].path: bad placeholder "{int:10-1}": the lower bound 10 is above 1"#) == true)
+        #expect(reversed?.description.hasPrefix(#"loadops.yml:2:18: endpoints[0].path: bad placeholder "{int:10-1}": the lower bound 10 is above 1"#) == true)
         let inBody = try folder.error(loading: "endpoints:\n  - path: /a\n    body: { id: \"{uuidd}\" }\n")
         #expect(inBody?.line == 3)
         #expect(inBody?.message.contains(#"unknown placeholder "{uuidd}""#) == true)
@@ -324,9 +324,9 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         let full = try folder.error(loading: "endpoints:\n  - method: FETCH\n    path: /a\n")
-        #expect(full?.description == #"loadops.yml:2:13: error: endpoints[0].method: expected one of GET POST PUT PATCH DELETE HEAD OPTIONS, got "FETCH""#)
+        #expect(full?.description == #"loadops.yml:2:13: endpoints[0].method: expected one of GET POST PUT PATCH DELETE HEAD OPTIONS, got "FETCH""#)
         let shorthand = try folder.error(loading: "endpoints:\n  - fetch /a\n")
-        #expect(shorthand?.description.hasPrefix(#"loadops.yml:2:5: error: endpoints[0]: expected "METHOD PATH" with METHOD one of GET"#) == true)
+        #expect(shorthand?.description.hasPrefix(#"loadops.yml:2:5: endpoints[0]: expected "METHOD PATH" with METHOD one of GET"#) == true)
     }
 
     @Test func yamlSyntaxErrorKeepsYamsPosition() throws {
@@ -335,7 +335,7 @@ struct ConfigLoaderTests {
         let error = try folder.error(loading: "host: http://127.0.0.1:8000\nload:\n  users: [1, 2\n  duration: 10m\n")
         #expect(error?.kind == .syntax)
         #expect(error?.line != nil && error?.column != nil)
-        #expect(error?.description.hasPrefix("loadops.yml:\(error?.line ?? 0):\(error?.column ?? 0): error: invalid YAML:") == true)
+        #expect(error?.description.hasPrefix("loadops.yml:\(error?.line ?? 0):\(error?.column ?? 0): invalid YAML:") == true)
         let tab = try folder.error(loading: "load:\n\tusers: 5\n")
         #expect(tab?.kind == .syntax)
         #expect(tab?.line == 2)
@@ -348,7 +348,7 @@ struct ConfigLoaderTests {
         let folder = try ConfigTestFolder()
         defer { folder.remove() }
         #expect(throws: ConfigError.missingFile("nope.yml")) { try folder.load(path: "nope.yml") }
-        #expect(ConfigError.missingFile("nope.yml").description.hasPrefix("nope.yml: error: configuration file not found"))
+        #expect(ConfigError.missingFile("nope.yml").description.hasPrefix("nope.yml: configuration file not found"))
         try FileManager.default.createDirectory(atPath: folder.path + "/dir.yml", withIntermediateDirectories: true)
         #expect(throws: ConfigError.unreadableFile("dir.yml", reason: "it is a folder, not a file")) {
             try folder.load(path: "dir.yml")
@@ -373,7 +373,7 @@ struct ConfigLoaderTests {
             _ = try folder.load()
             Issue.record("a bad .env.load-testing value loaded")
         } catch let error as ConfigError {
-            #expect(error.description.hasPrefix(".env.load-testing:3: error: LOAD_TEST_DURATION_SECONDS: expected a duration > 0"))
+            #expect(error.description.hasPrefix(".env.load-testing:3: LOAD_TEST_DURATION_SECONDS: expected a duration > 0"))
         }
         // The process environment wins over the file, so its good value hides the bad one.
         #expect(try folder.load(environment: ["LOAD_TEST_DURATION_SECONDS": "45"]).load.duration == 45)

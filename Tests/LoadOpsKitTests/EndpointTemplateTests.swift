@@ -22,19 +22,19 @@ import Testing
 
     /// Refused when the file is read, at the placeholder's own line and column, wherever it is.
     @Test(arguments: [
-        ("endpoints:\n  - path: /a\n    body: '{\"id\": \"{0}\"}'\n", #"loadops.yml:4:20: error: endpoints[0].body: unknown placeholder "{0}""#),
-        ("endpoints:\n  - path: /a\n    body: { id: \"{0}\" }\n", #"loadops.yml:4:18: error: endpoints[0].body.id: unknown placeholder "{0}""#),
-        ("endpoints:\n  - get /items/{int:9-1}\n", #"loadops.yml:3:16: error: endpoints[0]: bad placeholder "{int:9-1}": the lower bound 9 is above 1"#),
-        ("endpoints:\n  - path: /i/{int:0-9223372036854775807}\n", #"loadops.yml:3:14: error: endpoints[0].path: bad placeholder "{int:0-9223372036854775807}": the range is too wide"#),
-        ("endpoints:\n  - path: /a\n    headers: { X-Id: \"id-{uid}\" }\n", #"loadops.yml:4:26: error: endpoints[0].headers.X-Id: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#),
-        ("endpoints:\n  - path: /a/{id\n", #"loadops.yml:3:14: error: endpoints[0].path: "{" does not open a placeholder"#),
+        ("endpoints:\n  - path: /a\n    body: '{\"id\": \"{0}\"}'\n", #"loadops.yml:4:20: endpoints[0].body: unknown placeholder "{0}""#),
+        ("endpoints:\n  - path: /a\n    body: { id: \"{0}\" }\n", #"loadops.yml:4:18: endpoints[0].body.id: unknown placeholder "{0}""#),
+        ("endpoints:\n  - get /items/{int:9-1}\n", #"loadops.yml:3:16: endpoints[0]: bad placeholder "{int:9-1}": the lower bound 9 is above 1"#),
+        ("endpoints:\n  - path: /i/{int:0-9223372036854775807}\n", #"loadops.yml:3:14: endpoints[0].path: bad placeholder "{int:0-9223372036854775807}": the range is too wide"#),
+        ("endpoints:\n  - path: /a\n    headers: { X-Id: \"id-{uid}\" }\n", #"loadops.yml:4:26: endpoints[0].headers.X-Id: unknown placeholder "{uid}" (did you mean "{uuid}"?)"#),
+        ("endpoints:\n  - path: /a/{id\n", #"loadops.yml:3:14: endpoints[0].path: "{" does not open a placeholder"#),
     ])
     func badPlaceholdersAreConfigErrors(yaml: String, message: String) async throws {
         let directory = try folder("host: http://127.0.0.1:9\n" + yaml)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let shown = try await binary(["config", "show"], in: directory)
         #expect(shown.status == 2, "stdout: \(shown.stdout)")
-        #expect(shown.stderr.hasPrefix(message), "\(shown.stderr)")
+        #expect(shown.stderr.hasPrefix("loadops config show: error: " + message), "\(shown.stderr)")
     }
 
     /// What the check accepts the generator renders, and what it refuses the generator refuses too.
@@ -108,7 +108,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let shown = try await binary(["config", "show"], in: directory)
         #expect(shown.status == 2, "stdout: \(shown.stdout)")
-        #expect(shown.stderr.contains("loadops.yml:5:5: error: endpoints[2]: GET /sessions/{uuid} is already the name of the endpoint at loadops.yml:3:5 (endpoints[0])"),
+        #expect(shown.stderr.contains("loadops config show: error: loadops.yml:5:5: endpoints[2]: GET /sessions/{uuid} is already the name of the endpoint at loadops.yml:3:5 (endpoints[0])"),
                 "\(shown.stderr)")
         #expect(shown.stderr.contains("distinct `name:`"))
         // Secrets masked to the same name collide too.

@@ -30,7 +30,7 @@ enum HistoryFixture {
             endpoints: [EndpointConfig(name: "/items", path: "/items", headers: [("Authorization", "Bearer SECRET123")]),
                         EndpointConfig(name: "/orders", method: "post", path: "/orders", body: "{}")])
         let series = (1...3).map { second in
-            TimeSeriesPoint(timestamp: start.timeIntervalSince1970 + Double(second), elapsed: Double(second), users: 5,
+            SecondSnapshot(timestamp: start.timeIntervalSince1970 + Double(second), elapsed: Double(second), users: 5,
                             requests: 40, failures: 1, requestsPerSecond: 40, failuresPerSecond: 1,
                             p50: 10 * scale, p95: 90 * scale, p99: 99 * scale,
                             totalRequests: UInt64(40 * second), totalFailures: UInt64(second))
@@ -321,12 +321,12 @@ enum HistoryFixture {
         }
         let p95 = try store.trend(metric: .p95, last: 10)
         #expect(p95.map(\.runID) == [1, 2, 3, 4, 5])
-        #expect(p95.map(\.value) == documents.map { $0.aggregate.percentiles["95"] })
+        #expect(p95.map(\.value) == documents.map { $0.aggregate.percentiles[.p95] })
         #expect(p95.map(\.requests) == documents.map(\.aggregate.requests))
 
         let lastTwo = try store.trend(metric: .p99, last: 2)
         #expect(lastTwo.map(\.runID) == [4, 5])
-        #expect(lastTwo.map(\.value) == documents.suffix(2).map { $0.aggregate.percentiles["99"] })
+        #expect(lastTwo.map(\.value) == documents.suffix(2).map { $0.aggregate.percentiles[.p99] })
 
         let orders = try store.trend(metric: .errorRate, endpoint: "/orders")
         let expectedErrorRates: [Double?] = [0, 2.5, nil, 7.5, 10]
@@ -381,8 +381,8 @@ enum HistoryFixture {
         #expect(decoded.min == original.min)
         #expect(decoded.maxRecorded == original.maxRecorded)
         #expect(decoded.mean == original.mean)
-        for (_, percent) in ReportedPercentiles.all {
-            #expect(decoded.valueAtPercentile(percent) == original.valueAtPercentile(percent))
+        for percentile in Percentile.allCases {
+            #expect(decoded.valueAtPercentile(percentile.percent) == original.valueAtPercentile(percentile.percent))
         }
         // Decoded histograms merge like the originals.
         var merged = decoded

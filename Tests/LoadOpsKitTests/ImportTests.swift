@@ -51,7 +51,7 @@ enum LocustCSVFixture {
         let items = document.endpoints[0]
         #expect(items.requests == 1000 && items.failures == 10)
         #expect(items.successRate == 99 && items.errorRate == 1)
-        #expect(items.percentiles["95"] == 110 && items.percentiles["99.9"] == 900 && items.percentiles.count == 11)
+        #expect(items.percentiles[.p95] == 110 && items.percentiles[.p99_9] == 900 && items.percentiles.count == 11)
         #expect(items.meanMs == 48.71234 && items.minMs == 3.1 && items.maxMs == 1310.5 && items.medianMs == 42)
         #expect(items.rps == 16.66 && items.avgContentSize == 512)
         #expect(document.endpoints[2].percentiles.isEmpty && document.endpoints[2].successRate == 100)

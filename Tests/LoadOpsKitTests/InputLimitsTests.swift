@@ -84,7 +84,7 @@ import Testing
             .write(toFile: "\(directory)/checklists/cleanup.yml", atomically: true, encoding: .utf8)
         let preflight = try await binary(["preflight"], in: directory)
         #expect(preflight.status == 2, "stderr: \(preflight.stderr)")
-        #expect(preflight.stderr.contains("checklists/preflight.yml:1:10: error: timeout: expected a duration > 0 and at most 30 days"),
+        #expect(preflight.stderr.contains("loadops preflight: error: checklists/preflight.yml:1:10: timeout: expected a duration > 0 and at most 30 days"),
                 "\(preflight.stderr)")
         let cleanup = try await binary(["cleanup", "--yes"], in: directory)
         #expect(cleanup.status == 2, "stderr: \(cleanup.stderr)")

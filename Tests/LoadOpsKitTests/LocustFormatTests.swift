@@ -38,7 +38,7 @@ import Darwin
         missing.failures = 3
         missing.failuresByKind = [.httpStatus(404): 3]
         let start = Date(timeIntervalSince1970: 1_700_000_000)
-        let point = TimeSeriesPoint(timestamp: 1_700_000_001, elapsed: 1, users: 2, requests: 6, failures: 3,
+        let point = SecondSnapshot(timestamp: 1_700_000_001, elapsed: 1, users: 2, requests: 6, failures: 3,
                                     requestsPerSecond: 6, failuresPerSecond: 3, p50: 5.5, p95: 12, p99: 12,
                                     totalRequests: 6, totalFailures: 3)
         return RunResult(status: .completed, startTime: start, endTime: start.addingTimeInterval(3), config: LoadOpsConfig(),
@@ -92,8 +92,8 @@ import Darwin
 
         // Data rows have Locust's shape: same number of fields, same quoting of a name with a comma
         // and quotes, the Aggregated row last with an empty Type.
-        let theirStats = CSVText.parse(theirs["stats"] ?? "")
-        let ourStats = CSVText.parse(ours[0].text)
+        let theirStats = try CSVText.parse(theirs["stats"] ?? "").map(\.fields)
+        let ourStats = try CSVText.parse(ours[0].text).map(\.fields)
         try #require(theirStats.count == 4, "expected 2 endpoints and Aggregated from Locust:\n\(theirs["stats"] ?? "")")
         for (their, our) in zip(theirStats, ourStats) { #expect(their.count == our.count) }
         #expect(theirStats.map { Array($0.prefix(2)) } == ourStats.map { Array($0.prefix(2)) })
@@ -102,20 +102,20 @@ import Darwin
         #expect(ours[0].text.contains(quotedRow))
         #expect(theirStats.last?.prefix(2) == ["", "Aggregated"])
 
-        let theirFailures = CSVText.parse(theirs["failures"] ?? "")
-        let ourFailures = CSVText.parse(ours[2].text)
+        let theirFailures = try CSVText.parse(theirs["failures"] ?? "").map(\.fields)
+        let ourFailures = try CSVText.parse(ours[2].text).map(\.fields)
         try #require(theirFailures.count == 2, "expected one failure row from Locust:\n\(theirs["failures"] ?? "")")
         #expect(theirFailures[1].count == ourFailures[1].count)
         #expect(theirFailures[1].prefix(2) == ourFailures[1].prefix(2))
         #expect(theirFailures[1][3] != "0")
 
-        let theirHistory = CSVText.parse(theirs["stats_history"] ?? "")
-        let ourHistory = CSVText.parse(ours[1].text)
+        let theirHistory = try CSVText.parse(theirs["stats_history"] ?? "").map(\.fields)
+        let ourHistory = try CSVText.parse(ours[1].text).map(\.fields)
         try #require(theirHistory.count >= 2, "Locust wrote no history rows")
         #expect(theirHistory[1].count == ourHistory[1].count)
         #expect(theirHistory[1][2...3] == ourHistory[1][2...3])
 
-        #expect(CSVText.parse(theirs["exceptions"] ?? "").count == 1)
+        #expect(try CSVText.parse(theirs["exceptions"] ?? "").map(\.fields).count == 1)
     }
 
     private func firstLine(_ text: String) -> String {

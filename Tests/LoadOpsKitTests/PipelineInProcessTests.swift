@@ -17,7 +17,7 @@ final class AbortingObserver: RunObserver, @unchecked Sendable {
         lock.withLock { started = true }
     }
 
-    func runProgressed(_ progress: LiveProgress, stop: StopSignal) {
+    func runProgressed(_ second: SecondSnapshot, stop: StopSignal) {
         let count = lock.withLock { seen += 1; return seen }
         if count >= after { stop.request(.aborted(rule: "test rule: \(count) snapshots seen")) }
     }
@@ -42,7 +42,7 @@ struct PreparedOutcomeSender: LoadSender {
         statistics.uncorrected = statistics.latency
         if failures > 0 { statistics.failuresByKind[.connectionRefused] = failures }
         let series = (1...4).map { second in
-            TimeSeriesPoint(timestamp: start.timeIntervalSince1970 + Double(second), elapsed: Double(second), users: 2,
+            SecondSnapshot(timestamp: start.timeIntervalSince1970 + Double(second), elapsed: Double(second), users: 2,
                             requests: requests / 4, failures: failures / 4, requestsPerSecond: Double(requests / 4),
                             failuresPerSecond: Double(failures / 4), p50: 2, p95: 2, p99: 2,
                             totalRequests: requests / 4 * UInt64(second), totalFailures: failures / 4 * UInt64(second))

@@ -90,8 +90,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/load_test_reports/load_test.log"))
     }
 
-    /// A configuration error is one line, in the compilers' `file:line:column: error: …` form, with
-    /// no second `error:` in front.
+    /// A configuration error is one line, in every command's `loadops COMMAND: error: …` form, keeping
+    /// the `file:line:column:` of the value, with no second `error:`.
     @Test func aConfigErrorIsPrintedOnce() async throws {
         let directory = try project(host: "http://127.0.0.1:9")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -99,7 +99,8 @@ import Testing
         for arguments in [["run"], ["config", "show"]] {
             let run = try await ChildProcess.run(TestSupport.binary, arguments, directory: directory)
             #expect(run.status == 2)
-            #expect(run.stderr.hasPrefix("loadops.yml:2:"), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.hasPrefix("loadops \(arguments.joined(separator: " ")): error: loadops.yml:2:"), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(arguments): \(run.stderr)")
             #expect(run.stderr.components(separatedBy: "error:").count == 2, "\(arguments): \(run.stderr)")
         }
     }

@@ -32,11 +32,11 @@ enum ResultsFixture {
             thresholds: ["aggregate": ["p95 < 500ms"]]
         )
         let series = [
-            TimeSeriesPoint(timestamp: start.timeIntervalSince1970 + 1, elapsed: 1, users: 5, requests: 0, failures: 0,
+            SecondSnapshot(timestamp: start.timeIntervalSince1970 + 1, elapsed: 1, users: 5, requests: 0, failures: 0,
                             requestsPerSecond: 0, failuresPerSecond: 0, p50: 0, p95: 0, p99: 0, totalRequests: 0, totalFailures: 0),
-            TimeSeriesPoint(timestamp: start.timeIntervalSince1970 + 2.7, elapsed: 2.7, users: 5, requests: 100, failures: 4,
+            SecondSnapshot(timestamp: start.timeIntervalSince1970 + 2.7, elapsed: 2.7, users: 5, requests: 100, failures: 4,
                             requestsPerSecond: 100, failuresPerSecond: 4, p50: 12.4, p95: 150.6, p99: 199.2, totalRequests: 100, totalFailures: 4),
-            TimeSeriesPoint(timestamp: start.timeIntervalSince1970 + 10, elapsed: 10, users: 5, requests: 50, failures: 6,
+            SecondSnapshot(timestamp: start.timeIntervalSince1970 + 10, elapsed: 10, users: 5, requests: 50, failures: 6,
                             requestsPerSecond: 50, failuresPerSecond: 6, p50: 60, p95: 200, p99: 200, totalRequests: 150, totalFailures: 10),
         ]
         return RunResult(status: .completed, startTime: start, endTime: start.addingTimeInterval(10), config: config,
@@ -94,7 +94,7 @@ private func close(_ value: Double, _ expected: Double) -> Bool {
         let text = try readText(paths[0])
         #expect(text.hasPrefix("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\r\n"))
         #expect(text.hasSuffix("\r\n"))
-        let rows = CSVText.parse(text)
+        let rows = try CSVText.parse(text).map(\.fields)
         #expect(rows.count == 4)
         let header = rows[0]
         func column(_ row: [String], _ name: String) -> String {
@@ -137,10 +137,10 @@ private func close(_ value: Double, _ expected: Double) -> Bool {
         #expect(text.hasSuffix(",200\r\n"))
     }
 
-    @Test func anEndpointWithoutRequestsGetsLocustsZerosAndNA() {
+    @Test func anEndpointWithoutRequestsGetsLocustsZerosAndNA() throws {
         var run = ResultsFixture.run()
         run.endpoints.append(EndpointStatistics(key: EndpointKey(method: "DELETE", name: "/unused")))
-        let rows = CSVText.parse(LocustCSVWriter.stats(run))
+        let rows = try CSVText.parse(LocustCSVWriter.stats(run)).map(\.fields)
         let unused = rows.first { $0.count > 1 && $0[1] == "/unused" }
         #expect(unused.map { Array($0[2...10]) } == ["0", "0", "0", "0.0", "0", "0", "0", "0.0", "0.0"])
         #expect(unused.map { Array($0[11...]) } == Array(repeating: "N/A", count: 11))
@@ -149,7 +149,7 @@ private func close(_ value: Double, _ expected: Double) -> Bool {
     @Test func statsHistoryHasOneAggregatedRowPerPoint() throws {
         let (folder, paths) = try written()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let rows = CSVText.parse(try readText(paths[1]))
+        let rows = try CSVText.parse(readText(paths[1])).map(\.fields)
         #expect(rows.first == LocustCSVWriter.statsHistoryColumns)
         #expect(rows.count == 4)
         let header = rows[0]
@@ -185,7 +185,7 @@ private func close(_ value: Double, _ expected: Double) -> Bool {
     @Test func failuresCSVHasOneRowPerEndpointAndKind() throws {
         let (folder, paths) = try written()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let rows = CSVText.parse(try readText(paths[2]))
+        let rows = try CSVText.parse(readText(paths[2])).map(\.fields)
         #expect(rows == [
             ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"],
             ["POST", ResultsFixture.commaName, "HTTPError: 503 Service Unavailable", "7", "", ""],
@@ -362,7 +362,7 @@ private func close(_ value: Double, _ expected: Double) -> Bool {
         shorter.endpoints.removeLast()
         shorter.timeSeries = []
         let paths = try ResultsWriter.write(shorter, to: folder)
-        #expect(CSVText.parse(try readText(paths[0])).count == 3)
+        #expect(try CSVText.parse(readText(paths[0])).map(\.fields).count == 3)
         #expect(try readText(paths[1]) == LocustCSVWriter.statsHistoryColumns.joined(separator: ",") + "\r\n")
         #expect(try ResultsDocument.load(from: paths[4]).endpoints.count == 1)
     }

@@ -59,7 +59,7 @@ struct SummaryTests {
         #expect(cut.contains("- the run was interrupted"))
 
         var slower = document
-        slower.endpoints[1].percentiles["95"] = 600
+        slower.endpoints[1].percentiles[.p95] = 600
         let comparison = BaselineComparison.compare(current: slower, baseline: document, baselineLabel: "baselines/baseline.json")
         let verdict = RunVerdict.decide(document: slower, thresholds: passing, comparison: comparison)
         #expect(!verdict.passed && verdict.exitStatus == .checkFailed)
@@ -94,7 +94,7 @@ struct SummaryTests {
         var document = sampleDocument()
         document.host = "http://127.0.0.1:8000/?a=1&b=\"2\""
         var baseline = document
-        baseline.endpoints[1].percentiles["95"] = 300  // current 420 ms: a regression
+        baseline.endpoints[1].percentiles[.p95] = 300  // current 420 ms: a regression
         let thresholds = try outcomes(document) + [
             ThresholdOutcome(scope: "odd <scope> & 'quotes'", expression: "p95 < 1s\u{01}", observed: "no such endpoint",
                              observedValue: nil, passed: false),

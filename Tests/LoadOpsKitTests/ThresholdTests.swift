@@ -9,11 +9,11 @@ struct ThresholdTests {
 
     @Test func goodExpressionsParseToMetricOperatorAndLimit() throws {
         let cases: [(String, ThresholdMetric, ThresholdOperator, Double)] = [
-            ("p95 < 1s", .percentile(label: "95"), .lessThan, 1000),
-            ("p99<=1500", .percentile(label: "99"), .lessOrEqual, 1500),  // a bare number is milliseconds
-            ("p99.9 < 2.5s", .percentile(label: "99.9"), .lessThan, 2500),
-            ("P50 < 250ms", .percentile(label: "50"), .lessThan, 250),
-            ("median < 100ms", .percentile(label: "50"), .lessThan, 100),
+            ("p95 < 1s", .percentile(.p95), .lessThan, 1000),
+            ("p99<=1500", .percentile(.p99), .lessOrEqual, 1500),  // a bare number is milliseconds
+            ("p99.9 < 2.5s", .percentile(.p99_9), .lessThan, 2500),
+            ("P50 < 250ms", .percentile(.p50), .lessThan, 250),
+            ("median < 100ms", .percentile(.p50), .lessThan, 100),
             ("avg < 300ms", .mean, .lessThan, 300),
             ("mean < 1m", .mean, .lessThan, 60_000),
             ("min >= 1ms", .minimum, .greaterOrEqual, 1),

@@ -20,6 +20,10 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, ExitStatusP
     case notAnArchiveName(String)
     case manifestUnreadable(path: String, line: Int?, reason: String)
     case tarFailed(arguments: [String], status: Int32, output: String)
+    /// Archives retention meant to remove but could not (the new archive itself was made).
+    case removalFailed([String])
+    /// `archive verify` found missing, extra or changed files.
+    case verificationFailed(ArchiveVerification)
 
     public var exitStatus: ExitStatus {
         if case .notAnArchiveName = self { return .badInput }
@@ -56,6 +60,16 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, ExitStatusP
         case .tarFailed(let arguments, let status, let output):
             let detail = output.trimmingCharacters(in: .whitespacesAndNewlines)
             return "tar \(arguments.joined(separator: " ")) failed with status \(status)" + (detail.isEmpty ? "" : ": \(detail)")
+        case .removalFailed(let failures):
+            return failures.joined(separator: "\n")
+        case .verificationFailed(let verification):
+            let problems = verification.missing.count + verification.changed.count + verification.extra.count
+            var lines = ["\(verification.path): \(problems) problem\(problems == 1 ? "" : "s") against the MANIFEST "
+                         + "(\(verification.listed) files listed)"]
+            lines += verification.missing.map { "  missing: \($0)" }
+            lines += verification.changed.map { "  changed: \($0)" }
+            lines += verification.extra.map { "  extra (not in the MANIFEST): \($0)" }
+            return lines.joined(separator: "\n")
         }
     }
 }

@@ -27,6 +27,14 @@ public struct ArchiveVerification: Sendable, Equatable {
     public var changed: [ChangedFile]
 
     public var isIntact: Bool { missing.isEmpty && extra.isEmpty && changed.isEmpty }
+
+    /// What `archive verify` prints for an intact archive.
+    public var intactLine: String { "\(path): intact, all \(listed) files match the MANIFEST" }
+
+    /// Throws `ArchiveError.verificationFailed` (exit 1) unless the archive is intact.
+    public func requireIntact() throws(ArchiveError) {
+        if !isIntact { throw .verificationFailed(self) }
+    }
 }
 
 /// Reading archives back: their manifests, and `archive verify`.

@@ -101,7 +101,7 @@ enum CleanupChecklistParser {
     }
 
     static func parse(text: String, displayPath: String, environment: [String: String]) throws -> CleanupChecklist {
-        try parse(root: try ChecklistFile.compose(text, displayPath: displayPath), environment: environment)
+        try parse(root: try YAMLFile.compose(text, displayPath: displayPath), environment: environment)
     }
 
     private static func parse(root: ConfigNode?, environment: [String: String]) throws -> CleanupChecklist {
@@ -110,18 +110,8 @@ enum CleanupChecklistParser {
     }
 
     private static func parseStep(_ node: ConfigNode, defaultTimeout: Double?, environment: [String: String]) throws -> CleanupStep {
-        guard case .mapping(let raw) = node.node else { throw node.mismatch("a step: a mapping with `kind:` and `name:`") }
-        let kindValue = raw.first(where: { $0.key.string == "kind" }).map { node.child($0.value, path: "\(node.path).kind") }
-        guard let kindValue, !kindValue.isNull else {
-            throw node.error("missing `kind:` (one of \(kinds.joined(separator: ", ")))")
-        }
-        let kind = try kindValue.string(expected: "a step kind")
-        guard let extraKeys = keysByKind[kind] else {
-            var message = "unknown step kind \(ValueFormatError.quoted(kind)); expected one of \(kinds.joined(separator: ", "))"
-            if let suggestion = KeySuggestion.closest(to: kind, among: kinds) { message += " (did you mean \"\(suggestion)\"?)" }
-            throw kindValue.error(message)
-        }
-        let entry = try node.mapping(allowedKeys: commonKeys + extraKeys)
+        let (kind, entry) = try ChecklistFile.kindedItem(
+            node, what: "step", kinds: kinds, commonKeys: commonKeys, keysByKind: keysByKind)
         let name = try entry["name"]?.string(expected: "a name for the step")
         let destructive = try entry["destructive"]?.bool()
 

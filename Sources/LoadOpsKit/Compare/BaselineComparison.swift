@@ -179,9 +179,9 @@ public enum BaselineComparison {
         switch metric {
         case .successRate: return endpoint.successRate
         case .errorRate: return endpoint.errorRate
-        case .p50: return endpoint.percentiles["50"] ?? endpoint.medianMs
-        case .p95: return endpoint.percentiles["95"]
-        case .p99: return endpoint.percentiles["99"]
+        case .p50: return endpoint.percentiles[.p50] ?? endpoint.medianMs
+        case .p95: return endpoint.percentiles[.p95]
+        case .p99: return endpoint.percentiles[.p99]
         case .rps: return endpoint.rps
         }
     }

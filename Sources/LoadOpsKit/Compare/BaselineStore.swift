@@ -50,6 +50,13 @@ public enum BaselineStore {
     /// Writes `document` as `folder/NAME.json` atomically; an existing baseline is replaced, and an
     /// interrupted or aborted run promoted, only with `force`. Returns the path written.
     @discardableResult
+    /// `Promoted run 12 to baselines/baseline.json (completed, success rate 99.50%, p95 12.30ms)`.
+    public static func promotedLine(_ promoted: ResolvedResults, path: String) -> String {
+        let document = promoted.document
+        return "Promoted \(promoted.label) to \(path) (\(document.status.rawValue), success rate "
+            + "\(ReportNumber.fixed(document.successRate, places: 2))%, p95 \(ReportNumber.fixed(document.p95Latency, places: 2))ms)"
+    }
+
     public static func promote(_ document: ResultsDocument, name: String = defaultName, folder: String = defaultFolder,
                                force: Bool = false) throws(BaselineError) -> String {
         guard isValid(name: name) else { throw .invalidName(name) }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A problem with the configuration, reported the way compilers do:
-/// `loadops.yml:12:5: error: load.users: expected a whole number >= 1, got "-3"`.
+/// A problem with the configuration, positioned as compilers position theirs:
+/// `loadops.yml:12:5: load.users: expected a whole number >= 1, got "-3"`. The command prints it
+/// after its own `loadops COMMAND: error: `; a bad flag is named alone (`--tolerance: expected ...`).
 ///
 /// `file` is where the bad value came from: the YAML file as the user named it,
 /// `.env.load-testing`, `environment` (the process environment) or `command line`.
@@ -39,13 +40,18 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String {
-        var position = file
+        var position = file == SourceLocation.commandLineFile ? "" : file
         if let line {
             position += ":\(line)"
             if let column { position += ":\(column)" }
         }
         let subject = field.map { "\($0): " } ?? ""
-        return "\(position): error: \(subject)\(message)"
+        return (position.isEmpty ? "" : position + ": ") + subject + message
+    }
+
+    /// A command-line flag's value that cannot be read: `--tolerance: expected a percentage ...`.
+    public static func flag(_ flag: String, _ problem: ValueFormatError) -> ConfigError {
+        .invalid(.commandLine(flag), problem.description)
     }
 
     public static func missingFile(_ path: String) -> ConfigError {

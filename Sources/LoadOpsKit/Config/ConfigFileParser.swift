@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Facts about where merged values came from, for the checks that can only run after
 /// the file, the environment and the flags have all been applied.
@@ -47,7 +46,7 @@ struct ConfigFileParser {
 
     static let topLevelKeys = [
         "host", "allow_hosts", "environment", "insecure", "follow_redirects", "output", "load", "endpoints", "credentials", "thresholds",
-        "redact_query",
+        "redact_query", "monitor", "abort", "warnings", "incident",
     ]
     static let loadKeys = [
         "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages",
@@ -55,10 +54,9 @@ struct ConfigFileParser {
     static let stageKeys = ["duration", "users", "rate", "ramp"]
     static let credentialKeys = ["file", "bearer_env"]
 
-    func apply(yaml: String, to config: inout LoadOpsConfig, provenance: inout ConfigProvenance) throws {
-        guard let root = try compose(yaml) else { return }  // an empty file means "all defaults"
-        let document = ConfigNode(node: root, path: "", file: displayPath)
-        if document.isNull { return }
+    /// `document` is the file as `YAMLFile` read it; nil (an empty file) means "all defaults".
+    func apply(_ document: ConfigNode?, to config: inout LoadOpsConfig, provenance: inout ConfigProvenance) throws {
+        guard let document else { return }
         let top = try document.mapping(
             allowedKeys: Self.topLevelKeys, expected: "a mapping of settings (host, load, endpoints, ...)")
 
@@ -77,42 +75,20 @@ struct ConfigFileParser {
             provenance.endpointLocations = parsed.map(\.location)
         }
         if let credentials = top["credentials"] { config.credentials = try parseCredentials(credentials) }
+        if let monitor = top["monitor"] {
+            config.monitor = try MonitorSettings.parse(monitor, allowHosts: config.allowHosts, resolvePath: resolvePath)
+        }
+        if top["abort"] != nil || top["warnings"] != nil {
+            config.watch = try WatchSettings.parse(abort: top["abort"], warnings: top["warnings"])
+        }
+        if let incident = top["incident"] {
+            config.incidentCommands = try incident.listOrSingle(expected: "a list of commands such as - docker-compose logs backend --tail=100")
+                .map { try $0.string(expected: "a shell command") }
+        }
         if let thresholds = top["thresholds"] { config.thresholds = try parseThresholds(thresholds) }
         if let names = top["redact_query"] {
             config.redactQuery = try names.listOrSingle(expected: "a list of query parameter names such as [sig, session_id]")
                 .map { try $0.string(expected: "a query parameter name") }
-        }
-    }
-
-    /// Yams reports syntax errors with a position; keep it and drop the rest of its text (a snippet of the file).
-    private func compose(_ yaml: String) throws -> Node? {
-        do {
-            return try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw syntaxError(error)
-        }
-    }
-
-    private func syntaxError(_ error: YamlError) -> ConfigError {
-        func positioned(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ConfigError {
-            var message = "invalid YAML: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            return ConfigError(kind: .syntax, file: displayPath, line: mark.line, column: mark.column, message: message)
-        }
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-            .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            return positioned(mark, problem, context)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
-            return ConfigError(
-                kind: .syntax, file: displayPath, line: context.mark.line, column: context.mark.column,
-                message: "duplicate key \(keys) in the same mapping")
-        case .reader(let problem, _, _, _):
-            return ConfigError(kind: .syntax, file: displayPath, message: "not valid UTF-8 text: \(problem)")
-        default:
-            return ConfigError(kind: .syntax, file: displayPath, message: "invalid YAML: \(error)")
         }
     }
 

@@ -49,7 +49,7 @@ public enum ConfigLoader {
     ///   - path: the configuration file; nil means `loadops.yml` in `workingDirectory` when there is one.
     ///   - environment: the process environment (`ProcessInfo.processInfo.environment`).
     public static func load(
-        path: String?, environment: [String: String], overrides: ConfigOverrides, workingDirectory: String
+        path: String?, environment: [String: String], overrides: ConfigOverrides = ConfigOverrides(), workingDirectory: String
     ) throws -> LoadOpsConfig {
         var config = LoadOpsConfig()
         var provenance = ConfigProvenance()
@@ -59,7 +59,8 @@ public enum ConfigLoader {
             let parser = ConfigFileParser(
                 displayPath: file.displayPath, baseDirectory: (file.fullPath as NSString).deletingLastPathComponent,
                 homeDirectory: home)
-            try parser.apply(yaml: try readText(file.fullPath, displayPath: file.displayPath), to: &config, provenance: &provenance)
+            try parser.apply(
+                try YAMLFile.load(fullPath: file.fullPath, displayPath: file.displayPath), to: &config, provenance: &provenance)
             config.sourceDescription = file.displayPath
         }
 
@@ -88,20 +89,6 @@ public enum ConfigLoader {
         return LocatedFile(fullPath: fullPath, displayPath: path)
     }
 
-    static func readText(_ fullPath: String, displayPath: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: fullPath, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ConfigError.unreadableFile(displayPath, reason: "it is a folder, not a file")
-        }
-        guard let data = FileManager.default.contents(atPath: fullPath) else {
-            throw ConfigError.unreadableFile(displayPath, reason: "permission denied or I/O error")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError.unreadableFile(displayPath, reason: "it is not UTF-8 text")
-        }
-        return text
-    }
-
     // MARK: environment
 
     /// Each known variable with where it came from; the process environment wins over `.env.load-testing`.
@@ -111,7 +98,7 @@ public enum ConfigLoader {
         let dotEnvPath = (workingDirectory as NSString).appendingPathComponent(EnvironmentFile.fileName)
         var fromFile: [String: EnvironmentFile.Entry] = [:]
         if FileManager.default.fileExists(atPath: dotEnvPath) {
-            fromFile = try EnvironmentFile.parse(readText(dotEnvPath, displayPath: EnvironmentFile.fileName))
+            fromFile = try EnvironmentFile.parse(YAMLFile.readText(dotEnvPath, displayPath: EnvironmentFile.fileName))
         }
         return environmentVariables.compactMap { name in
             // An empty value (`LOAD_TEST_RATE=`) means "not set", as it usually does in shell scripts.

@@ -21,6 +21,12 @@ public enum ConfigRenderer {
         case nil: break
         }
         lines += thresholdsSection(config.thresholds)
+        lines += config.monitor.yamlLines()
+        lines += config.watch.yamlLines()
+        if !config.incidentCommands.isEmpty {
+            lines.append("incident:")
+            lines += config.incidentCommands.map { "  - \(scalar($0))" }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

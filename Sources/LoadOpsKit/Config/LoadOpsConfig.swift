@@ -27,6 +27,17 @@ public struct LoadOpsConfig: Sendable, Equatable {
     public var redactQuery: [String]
     /// Where the configuration came from, for messages (`loadops.yml`, or `(defaults)`).
     public var sourceDescription: String
+    /// What to watch besides the load: the `monitor:` section (no sources by default).
+    public var monitor = MonitorSettings()
+    /// The abort rules and early warning signs (`abort:`, `warnings:`): by default, a run stops when more
+    /// than 5% of its requests fail over 30 s, and every sign is watched at its default level.
+    public var watch = WatchSettings.defaults
+    /// Commands whose output an aborted run's `incident.md` keeps (`incident:`), such as
+    /// `docker-compose logs backend --tail=100`.
+    public var incidentCommands: [String] = []
+
+    /// The results folder when neither the configuration nor a flag names one.
+    public static let defaultOutput = "load_test_reports"
 
     public init(
         host: String = "http://127.0.0.1:8000",
@@ -37,7 +48,7 @@ public struct LoadOpsConfig: Sendable, Equatable {
         endpoints: [EndpointConfig] = [],
         credentials: CredentialsConfig? = nil,
         thresholds: [String: [String]] = ThresholdSet.defaultExpressions,
-        output: String = "load_test_reports",
+        output: String = LoadOpsConfig.defaultOutput,
         redactQuery: [String] = [],
         sourceDescription: String = "(defaults)"
     ) {

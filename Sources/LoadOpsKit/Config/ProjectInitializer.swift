@@ -134,6 +134,43 @@ public enum ProjectInitializer {
         #   aggregate: ["p95 < 1s", "error_rate < 5%"]
         #   "get /sessions/{uuid}": ["p99 < 2s"]
 
+        # What to watch besides the load, every interval, each source within the timeout (a slow or
+        # dead source only gives error samples of its own). `loadops monitor` shows the same in a
+        # second terminal.
+        # monitor:
+        #   interval: 5s
+        #   timeout: 3s
+        #   sources:
+        #     - host: { disk_path: / }       # CPU, memory, load, disk used, disk and network bytes/s
+        #     - postgres: { url: postgres://devstack@127.0.0.1:5432/devstack, password_env: DB_PASSWORD }
+        #     - redis: { url: redis://127.0.0.1:6379 }
+        #     - prometheus:                  # the system under test's /metrics; counters become rates
+        #         url: http://127.0.0.1:9100/metrics
+        #         series: [process_cpu_seconds_total, { name: go_goroutines, warn: "> 500" }]
+        #     - command: { name: queue_depth, run: "cat /tmp/queue_depth" }   # prints a number
+
+        # The run stops itself when a rule holds over its window (after the grace period), is recorded
+        # as aborted, exits 1, and leaves incident.md. Without this section: error_rate > 5% over 30s.
+        # abort:
+        #   grace: 10s
+        #   rules:
+        #     - error_rate > 5% over 30s
+        #     - p95 > 1s over 60s
+        #     - monitor.host.cpu > 95% over 60s
+
+        # Early warning signs, printed when they start and clear; each level may be changed or set to off.
+        # warnings:
+        #   cpu: 85%
+        #   memory: 85%
+        #   db_connections: 90%
+        #   redis_memory: 80%
+        #   latency_trend: 1.5x
+        #   error_rate_climbing: 1%
+
+        # Commands whose output incident.md keeps after an abort (10 s each, the last 8 KB):
+        # incident:
+        #   - docker-compose logs backend --tail=100
+
         """
 }
 

@@ -46,6 +46,35 @@ public enum Redaction {
         return nil
     }
 
+    /// Free text (a command's output, an answer's body) with every known secret masked: each of
+    /// `secrets` wherever it stands, and the password of anything shaped like a URL with one.
+    public static func maskSecrets(in text: String, secrets: [String]) -> String {
+        // Longest first, so a secret that contains another is masked whole. Very short values are
+        // left alone: masking every "a" would destroy the text and hide nothing.
+        var masked = text
+        for secret in Set(secrets).filter({ $0.count >= 4 }).sorted(by: { $0.count > $1.count }) {
+            masked = masked.replacingOccurrences(of: secret, with: mask)
+        }
+        return masked.split(separator: " ", omittingEmptySubsequences: false).map { word in
+            word.contains("://") && word.contains("@") ? redactURL(String(word)) : String(word)
+        }.joined(separator: " ")
+    }
+
+    /// The secret parts of `Authorization` header values: a bearer token; a basic credential's
+    /// encoded form and its decoded `key:secret` and secret.
+    public static func secrets(inAuthorizations values: [String]) -> [String] {
+        values.flatMap { value -> [String] in
+            let parts = value.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return [value] }
+            var found = [parts[1]]
+            if parts[0] == "Basic", let data = Data(base64Encoded: parts[1]), let pair = String(data: data, encoding: .utf8) {
+                found.append(pair)
+                if let colon = pair.firstIndex(of: ":") { found.append(String(pair[pair.index(after: colon)...])) }
+            }
+            return found
+        }
+    }
+
     /// Header values whose name suggests a secret (`Authorization`, `Cookie`, `X-Api-Key`, `*token*`, ...).
     public static func isSensitiveHeader(_ name: String) -> Bool {
         let lower = name.lowercased()
@@ -97,6 +126,7 @@ extension LoadOpsConfig {
             }
             return masked
         }
+        copy.monitor = monitor.redacted()
         return copy
     }
 }

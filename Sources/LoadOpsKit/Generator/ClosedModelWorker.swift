@@ -4,18 +4,32 @@ import NIOCore
 /// thinks, and repeats.
 final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable {
     private final class VirtualUser {
+        enum State {
+            /// Connecting, sending, or waiting for an answer.
+            case active
+            /// Pausing before its next request or reconnection: thinking, or backing off after a
+            /// refused connection. The task ends the pause.
+            case pausing(Scheduled<Void>)
+            /// Asked to stop: once its connection has closed, it is removed.
+            case leaving
+        }
+
         let slot: Int
         let credential: Int
+        var state = State.active
         var connection: LoadConnection?
-        var stopping = false
         /// The endpoint of the next request; nil once it was sent and answered.
         var pendingEndpoint: Int?
         var attemptStartNanos: UInt64 = 0
-        var scheduled: Scheduled<Void>?
 
         init(slot: Int, credential: Int) {
             self.slot = slot
             self.credential = credential
+        }
+
+        var isLeaving: Bool {
+            if case .leaving = state { return true }
+            return false
         }
     }
 
@@ -33,6 +47,8 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     /// Slots of users not asked to stop, oldest first.
     private var activeSlots: [Int] = []
     private var nextSlot = 0
+    /// Once set, every user is leaving (`stop` retires them all and `setUsers` adds none), so a
+    /// user's own state is all a decision about it needs.
     private var stopping = false
     private var stopPromise: EventLoopPromise<Void>?
 
@@ -86,18 +102,26 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         shared.statistics.record(endpoint: user.pendingEndpoint ?? 0, correctedNanos: elapsed, uncorrectedNanos: elapsed,
                                  bodyBytes: 0, failure: failure)
         user.pendingEndpoint = nil
-        if user.stopping || stopping {
+        if user.isLeaving {
             remove(user)
             return
         }
         // Back off a little so a refused port does not turn into a busy loop.
-        user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 100)) { [unowned self] in
-            user.scheduled = nil
-            if !user.stopping && !stopping { connect(user) }
-        }
+        pause(user, minimumMilliseconds: 100) { [unowned self] in connect(user) }
     }
 
-    private func pause(minimumMilliseconds: Int64) -> TimeAmount {
+    /// Pauses an active user, then continues with `next`; a user retired meanwhile is not continued
+    /// (retiring cancels the pause).
+    private func pause(_ user: VirtualUser, minimumMilliseconds: Int64, then next: @escaping () -> Void) {
+        let task = eventLoop.assumeIsolated().scheduleTask(in: pauseLength(minimumMilliseconds: minimumMilliseconds)) {
+            guard case .pausing = user.state else { return }
+            user.state = .active
+            next()
+        }
+        user.state = .pausing(task)
+    }
+
+    private func pauseLength(minimumMilliseconds: Int64) -> TimeAmount {
         var seconds = 0.0
         if let thinkTime {
             seconds = thinkTime.lowerBound + (thinkTime.upperBound - thinkTime.lowerBound) * shared.random.nextUnit()
@@ -119,7 +143,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
             connection.close()
             return
         }
-        if user.stopping || stopping {
+        if user.isLeaving {
             connection.close()
         } else {
             send(user)
@@ -134,7 +158,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
             return
         }
         guard let user = users[connection.slot], user.connection === connection else { return }
-        if user.stopping || stopping {
+        if user.isLeaving {
             connection.close()
             return
         }
@@ -142,39 +166,33 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         if thinkTime == nil {
             send(user)
         } else {
-            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
-                user.scheduled = nil
-                if user.stopping || stopping { connection.close() } else { send(user) }
-            }
+            pause(user, minimumMilliseconds: 0) { [unowned self] in send(user) }
         }
     }
 
     func connectionClosed(_ connection: LoadConnection) {
         guard let user = users[connection.slot], user.connection === connection else { return }
         user.connection = nil
-        user.scheduled?.cancel()
-        user.scheduled = nil
-        if user.stopping || stopping {
+        switch user.state {
+        case .leaving:
             remove(user)
-        } else if thinkTime != nil {
-            // The server closed the connection (after an answer, or while the user was thinking):
-            // the user still thinks before its next request.
-            user.scheduled = eventLoop.assumeIsolated().scheduleTask(in: pause(minimumMilliseconds: 0)) { [unowned self] in
-                user.scheduled = nil
-                if user.stopping || stopping { remove(user) } else { connect(user) }
+        case .active, .pausing:
+            if case .pausing(let task) = user.state { task.cancel() }
+            user.state = .active
+            if thinkTime != nil {
+                // The server closed the connection (after an answer, or while the user was thinking):
+                // the user still thinks before its next request.
+                pause(user, minimumMilliseconds: 0) { [unowned self] in connect(user) }
+            } else {
+                connect(user)
             }
-        } else {
-            connect(user)
         }
     }
 
     private func retire(_ user: VirtualUser) {
-        user.stopping = true
+        if case .pausing(let task) = user.state { task.cancel() }
+        user.state = .leaving
         user.connection?.retiring = true
-        if let scheduled = user.scheduled {
-            scheduled.cancel()
-            user.scheduled = nil
-        }
         if let connection = user.connection {
             // In flight: connectionFinished closes it. Still connecting: connectionReady does.
             if connection.isOpen && !connection.inFlight { connection.close() }
@@ -214,7 +232,8 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
 
     func forceClose() {
         for case let user? in users {
-            user.scheduled?.cancel()
+            if case .pausing(let task) = user.state { task.cancel() }
+            user.state = .leaving
             user.connection?.abandon(failure: .unanswered)
         }
         // The run ends now, whatever a connection still owes: the generator must not wait on it.
@@ -224,5 +243,9 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
 
     func finalStatistics() -> [EndpointStatistics] {
         shared.statistics.totals
+    }
+
+    func failureSamples() -> [FailureSample] {
+        shared.statistics.failureSamples
     }
 }

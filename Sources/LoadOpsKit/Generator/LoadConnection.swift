@@ -17,9 +17,29 @@ protocol LoadConnectionOwner: AnyObject {
 
 /// One keep-alive HTTP/1.1 connection sending one request at a time. Latencies go straight
 /// into the loop's statistics; the owner decides what to send next.
+///
+/// Its life is `State`, driven by the owner's calls (`send`, `close`, `abandon`) and the channel's
+/// events: connecting → idle ⇄ awaiting an answer → closing → closed. Every request sent is settled
+/// exactly once (answered, failed, or given up), and the owner hears of it through `connectionFinished`.
 final class LoadConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// The channel is not active yet.
+        case connecting
+        /// Open, no request in flight: can take one.
+        case idle
+        /// A request is in flight and nothing of its answer has arrived unread.
+        case awaitingAnswer
+        /// A request is in flight and the start of its answer waits in `pending` for the rest.
+        case awaitingRestOfAnswer
+        /// `close()` was called; the channel has not gone inactive yet. With `answerDue`, a request
+        /// was still in flight: the close settles it.
+        case closing(answerDue: Bool)
+        /// The channel is gone.
+        case closed
+    }
 
     // Fields in the order a request touches them: with thousands of connections each one is cold
     // in the cache when its answer arrives, so the hot ones share the first cache lines.
@@ -27,14 +47,10 @@ final class LoadConnection: ChannelInboundHandler {
     private let shared: LoopShared
     private unowned let owner: any LoadConnectionOwner
     private var reader = ResponseReader()
-    private(set) var inFlight = false
-    private var closed = false
-    private var isActive = false
-    /// Set by the owner when the user behind this connection is leaving, so the next answer
-    /// closes it; lets the owner decide without looking the user up on every request.
+    private var state = State.connecting
+    /// The owner's mark, not the connection's state: set when the user behind this connection is
+    /// leaving, so the next answer closes it without the owner looking the user up on every request.
     var retiring = false
-    /// `pending` holds the start of an answer that arrived in pieces.
-    private var hasPending = false
     private var endpoint = 0
     private(set) var sentNanos: UInt64 = 0
     private var intendedNanos: UInt64 = 0
@@ -56,15 +72,28 @@ final class LoadConnection: ChannelInboundHandler {
         self.credential = credential
     }
 
-    /// Connected and not closing: can take a request.
-    var isOpen: Bool { isActive && !closed }
+    /// Connected and not closing (a request may be in flight).
+    var isOpen: Bool {
+        switch state {
+        case .idle, .awaitingAnswer, .awaitingRestOfAnswer: return true
+        case .connecting, .closing, .closed: return false
+        }
+    }
+
+    /// A request was sent and is not settled yet.
+    var inFlight: Bool {
+        switch state {
+        case .awaitingAnswer, .awaitingRestOfAnswer, .closing(answerDue: true): return true
+        case .connecting, .idle, .closing(answerDue: false), .closed: return false
+        }
+    }
 
     /// Sends a request for `endpoint`; `intendedNanos` is when it should have started
     /// (the open model's schedule), used for the coordinated-omission-corrected latency.
     /// Returns false (and sends nothing) when the connection is not open.
     @discardableResult
     func send(endpoint: Int, intendedNanos: UInt64) -> Bool {
-        guard let context, isActive, !closed else { return false }
+        guard case .idle = state, let context else { return false }
         self.endpoint = endpoint
         self.intendedNanos = intendedNanos
         let template = shared.templates[endpoint]
@@ -72,24 +101,29 @@ final class LoadConnection: ChannelInboundHandler {
         redirectsFollowed = 0
         let request = template.request(credential: credential, scratch: &scratch, bodyScratch: &bodyScratch,
                                        random: &shared.random, sequence: shared.sequence)
-        inFlight = true
+        state = .awaitingAnswer
         sentNanos = NIODeadline.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
         return true
     }
 
-    /// Gives up on the request in flight (timeout, end of run) and closes.
-    func abandon(failure: FailureKind?) {
-        if inFlight, let failure {
+    /// Gives up on the request in flight (timeout, end of run), counting it as `failure`, and closes.
+    func abandon(failure: FailureKind) {
+        if inFlight {
             complete(bodyBytes: 0, failure: failure, reusable: false)
         }
-        inFlight = false
         close()
     }
 
     func close() {
-        guard !closed else { return }
-        closed = true
+        switch state {
+        case .closing, .closed:
+            return
+        case .awaitingAnswer, .awaitingRestOfAnswer:
+            state = .closing(answerDue: true)
+        case .connecting, .idle:
+            state = .closing(answerDue: false)
+        }
         // Before handlerAdded there is nothing to close yet; handlerAdded closes it then.
         context?.close(promise: nil)
     }
@@ -98,23 +132,29 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if closed { context.close(promise: nil) }
+        if case .closing = state { context.close(promise: nil) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        isActive = true
+        if case .connecting = state { state = .idle }
+        // Told even when closed meanwhile: the owner counts its connection attempts by this call.
         owner.connectionReady(self)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        guard inFlight else { return }  // bytes nobody asked for: ignore
-        if hasPending {
+        switch state {
+        case .awaitingAnswer:
+            break
+        case .awaitingRestOfAnswer:
             pending.writeBuffer(&incoming)
             incoming = pending
             pending = ByteBuffer()
-            hasPending = false
+            state = .awaitingAnswer
+        case .connecting, .idle, .closing, .closed:
+            return  // bytes nobody asked for, or a connection on its way out: ignore
         }
+        let answerStart = incoming.readerIndex
         do throws(ResponseReader.ReadError) {
             if let response = try reader.read(&incoming) {
                 if let location = response.location, let redirects = shared.redirects,
@@ -123,11 +163,20 @@ final class LoadConnection: ChannelInboundHandler {
                 }
                 let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                     ? nil : .httpStatus(response.status)
+                if let failure, shared.statistics.wantsSample(endpoint: endpoint, failure: failure) {
+                    // What this read held of the answer (all of it, for the small answers errors usually
+                    // are): read again from where it started, which leaves the reader index where it was.
+                    let consumed = incoming.readerIndex - answerStart
+                    incoming.moveReaderIndex(to: answerStart)
+                    let answer = incoming.readSlice(length: consumed)
+                    shared.statistics.keep(FailureSample(endpoint: endpoint, failure: failure,
+                                                         bodyStart: answer.map { FailureSample.bodyStart(ofAnswer: $0.readableBytesView) } ?? ""))
+                }
                 complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive)
                 if !response.keepAlive { close() }
             } else if incoming.readableBytes > 0 {
                 pending = incoming
-                hasPending = true
+                state = .awaitingRestOfAnswer
             }
         } catch {
             switch error {
@@ -167,17 +216,16 @@ final class LoadConnection: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {}
 
     func channelInactive(context: ChannelHandlerContext) {
-        closed = true
-        isActive = false
-        peerClosed()
+        let answerDue = inFlight
+        state = .closed
+        if answerDue { settleOnClose() }
         self.context = nil
         owner.connectionClosed(self)
     }
 
-    /// The peer closed the connection: an answer delimited by the close is complete; any other
-    /// answer in flight was cut off.
-    private func peerClosed() {
-        guard inFlight else { return }
+    /// The connection closed with a request in flight: an answer delimited by the close is complete;
+    /// any other was cut off.
+    private func settleOnClose() {
         if let response = reader.connectionClosed() {
             let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                 ? nil : .httpStatus(response.status)
@@ -191,7 +239,7 @@ final class LoadConnection: ChannelInboundHandler {
         if let tlsError = error as? NIOSSLError, tlsError == .uncleanShutdown {
             // The server closed the TCP connection without TLS's close_notify, as many do right after
             // an answer delimited by the close: that answer is complete all the same.
-            peerClosed()
+            if inFlight { settleOnClose() }
         } else if inFlight {
             let failure = FailureClassifier.classify(error) {
                 // Asked only when the certificate was refused, to say why.
@@ -202,20 +250,29 @@ final class LoadConnection: ChannelInboundHandler {
         close()
     }
 
+    /// Settles the request in flight. The connection stays reusable only while it is open.
     private func complete(bodyBytes: Int, failure: FailureKind?, reusable: Bool) {
         let now = NIODeadline.now().uptimeNanoseconds
-        inFlight = false
-        if hasPending {
+        switch state {
+        case .awaitingAnswer:
+            state = .idle
+        case .awaitingRestOfAnswer:
             pending = ByteBuffer()
-            hasPending = false
+            state = .idle
+        case .closing(answerDue: true):
+            state = .closing(answerDue: false)
+        case .connecting, .idle, .closing(answerDue: false), .closed:
+            break
         }
+        let stillOpen: Bool
+        if case .idle = state { stillOpen = true } else { stillOpen = false }
         shared.statistics.record(
             endpoint: endpoint,
             correctedNanos: now &- min(intendedNanos, sentNanos),
             uncorrectedNanos: now &- sentNanos,
             bodyBytes: bodyBytes,
             failure: failure)
-        owner.connectionFinished(self, reusable: reusable && !closed)
+        owner.connectionFinished(self, reusable: reusable && stillOpen)
     }
 }
 

@@ -78,36 +78,17 @@ public struct LoadPlan: Sendable {
     }
 }
 
-/// One second of a running test, for the live status line.
-public struct LiveProgress: Sendable {
-    public var elapsed: Double
-    public var plannedDuration: Double
-    public var users: Int
-    public var requestsPerSecond: Double
-    public var failuresPerSecond: Double
-    /// Percentiles of the last interval, milliseconds.
-    public var p50: Double
-    public var p95: Double
-    public var p99: Double
-    public var totalRequests: UInt64
-    public var totalFailures: UInt64
-    public var failuresByKind: [FailureKind: UInt64]
-    /// Open model: arrivals waiting for a free connection.
-    public var queued: Int
-    /// Open model: the rate the schedule asks for now (requests per second); nil for the closed model,
-    /// whose `users` are users. For the open model `users` counts the connections in use.
-    public var targetRate: Double?
-}
-
 public struct GeneratorOutcome: Sendable {
     public var endpoints: [EndpointStatistics]
-    public var timeSeries: [TimeSeriesPoint]
+    public var timeSeries: [SecondSnapshot]
     public var peakUsers: Int
     public var droppedArrivals: UInt64
     public var startTime: Date
     public var endTime: Date
     /// Why the load stopped: its plan ran out, a signal, an abort rule.
     public var stopReason: StopReason
+    /// A few failing answers' first bytes, for an incident report.
+    public var failureSamples: [FailureSample] = []
 
     /// A signal or a rule ended the run before its planned duration.
     public var stoppedEarly: Bool { stopReason.status != .completed }
@@ -146,7 +127,7 @@ public enum LoadGenerator {
         }
         try? await Task.sleep(until: startInstant, clock: clock)
 
-        var series: [TimeSeriesPoint] = []
+        var series: [SecondSnapshot] = []
         var totals = IntervalSnapshot.empty()
         var peakUsers = 0
         var currentUsers = 0.0
@@ -169,24 +150,19 @@ public enum LoadGenerator {
             }
             let seconds = max(elapsed - (series.last?.elapsed ?? 0), 0.001)
             totals.add(interval)
-            let point = TimeSeriesPoint(
+            let second = SecondSnapshot(
                 timestamp: Date().timeIntervalSince1970, elapsed: elapsed, users: interval.users,
                 requests: interval.requests, failures: interval.failures,
                 requestsPerSecond: Double(interval.requests) / seconds,
                 failuresPerSecond: Double(interval.failures) / seconds,
-                p50: milliseconds(interval.latency, 50), p95: milliseconds(interval.latency, 95),
-                p99: milliseconds(interval.latency, 99),
-                totalRequests: totals.requests, totalFailures: totals.failures)
-            series.append(point)
-            peakUsers = max(peakUsers, interval.users)
-            let progress = LiveProgress(
-                elapsed: elapsed, plannedDuration: planned, users: interval.users,
-                requestsPerSecond: point.requestsPerSecond, failuresPerSecond: point.failuresPerSecond,
-                p50: point.p50, p95: point.p95, p99: point.p99,
+                p50: interval.latency.milliseconds(at: .p50), p95: interval.latency.milliseconds(at: .p95),
+                p99: interval.latency.milliseconds(at: .p99),
                 totalRequests: totals.requests, totalFailures: totals.failures,
-                failuresByKind: totals.failureKinds, queued: interval.queued,
+                plannedDuration: planned, totalFailuresByKind: totals.failureKinds, queued: interval.queued,
                 targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) })
-            for observer in observers { observer.runProgressed(progress, stop: stop) }
+            series.append(second.recorded)
+            peakUsers = max(peakUsers, interval.users)
+            for observer in observers { observer.runProgressed(second, stop: stop) }
         }
 
         while true {
@@ -230,13 +206,21 @@ public enum LoadGenerator {
                 }
             }
         }
+        var samples: [FailureSample] = []
+        for worker in workers {
+            for sample in (try? await worker.eventLoop.submit({ worker.failureSamples() }).get()) ?? []
+            where !samples.contains(where: { $0.endpoint == sample.endpoint && $0.failure == sample.failure }) {
+                samples.append(sample)
+            }
+        }
         var dropped: UInt64 = 0
         for worker in openWorkers {
             dropped += (try? await worker.eventLoop.submit({ worker.droppedArrivals }).get()) ?? 0
         }
         try? await group.shutdownGracefully()
         let outcome = GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
-                                       startTime: startTime, endTime: endTime, stopReason: stopReason)
+                                       startTime: startTime, endTime: endTime, stopReason: stopReason,
+                                       failureSamples: Array(samples.prefix(LoopStatistics.failureSamplesKept)))
         for observer in observers { observer.runEnded(outcome) }
         return outcome
     }
@@ -284,10 +268,6 @@ public enum LoadGenerator {
 
     private static func maxUsers(_ load: LoadSettings) -> Int {
         load.stages.isEmpty ? load.users : Int(min(load.stages.map(\.target).max() ?? 0, Double(LoadLimits.maximumUsers)))
-    }
-
-    static func milliseconds(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {
-        histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
     private static func prepare(_ plan: LoadPlan) throws(GeneratorError) -> PreparedPlan {

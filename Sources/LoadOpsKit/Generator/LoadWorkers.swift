@@ -14,6 +14,8 @@ protocol LoadWorker: AnyObject, Sendable {
     /// (`FailureKind.unanswered`), so every request sent is counted exactly once.
     func forceClose()
     func finalStatistics() -> [EndpointStatistics]
+    /// The first failing answers this loop kept (`LoopStatistics.failureSamples`).
+    func failureSamples() -> [FailureSample]
 }
 
 /// Conversions that cannot trap, whatever a configuration says.

@@ -11,6 +11,9 @@ final class LoopStatistics {
 
     /// Closed model: the intended start is the actual one, so one histogram serves both figures.
     private let separateUncorrected: Bool
+    /// The first answers of each failing endpoint and kind, for the incident report.
+    private(set) var failureSamples: [FailureSample] = []
+    static let failureSamplesKept = 6
 
     init(keys: [EndpointKey], separateUncorrected: Bool) {
         endpoints = keys.map { EndpointStatistics(key: $0) }
@@ -49,6 +52,18 @@ final class LoopStatistics {
         }
     }
 
+    /// Whether an answer of this failing endpoint and kind is still wanted as a sample (asked on
+    /// failures only, so the answered path never looks).
+    func wantsSample(endpoint: Int, failure: FailureKind) -> Bool {
+        failureSamples.count < Self.failureSamplesKept
+            && !failureSamples.contains { $0.endpoint == endpoint && $0.failure == failure }
+    }
+
+    func keep(_ sample: FailureSample) {
+        guard wantsSample(endpoint: sample.endpoint, failure: sample.failure) else { return }
+        failureSamples.append(sample)
+    }
+
     func takeInterval(users: Int, connections: Int, queued: Int) -> IntervalSnapshot {
         let snapshot = IntervalSnapshot(
             requests: intervalRequests, failures: intervalFailures, latency: intervalLatency,
@@ -83,5 +98,27 @@ struct IntervalSnapshot: Sendable {
         users += other.users
         connections += other.connections
         queued += other.queued
+    }
+}
+
+/// The start of a failing answer's body, kept for the incident report.
+public struct FailureSample: Sendable, Equatable {
+    static let bodyBytesKept = 300
+
+    /// The endpoint's index in the plan.
+    public var endpoint: Int
+    public var failure: FailureKind
+    public var bodyStart: String
+
+    /// The body's first bytes from a raw answer (status line, headers, body): printable text only.
+    static func bodyStart(ofAnswer bytes: ByteBufferView) -> String {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var body = bytes[...]
+        if let end = bytes.firstRange(of: separator) { body = bytes[end.upperBound...] }
+        let kept = body.prefix(bodyBytesKept)
+        let text = String(decoding: kept, as: UTF8.self)
+        return String(text.unicodeScalars.map { scalar in
+            scalar == "\n" || scalar == "\t" || (scalar.value >= 32 && scalar.value != 127) ? Character(scalar) : "."
+        })
     }
 }

@@ -181,4 +181,8 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     func finalStatistics() -> [EndpointStatistics] {
         shared.statistics.totals
     }
+
+    func failureSamples() -> [FailureSample] {
+        shared.statistics.failureSamples
+    }
 }

@@ -7,13 +7,13 @@
 /// return quickly (hand slow work to a task of its own), since the next snapshot waits for it.
 public protocol RunObserver: AnyObject, Sendable {
     func runStarted(plan: LoadPlan, stop: StopSignal)
-    func runProgressed(_ progress: LiveProgress, stop: StopSignal)
+    func runProgressed(_ second: SecondSnapshot, stop: StopSignal)
     func runEnded(_ outcome: GeneratorOutcome)
 }
 
 extension RunObserver {
     public func runStarted(plan: LoadPlan, stop: StopSignal) {}
-    public func runProgressed(_ progress: LiveProgress, stop: StopSignal) {}
+    public func runProgressed(_ second: SecondSnapshot, stop: StopSignal) {}
     public func runEnded(_ outcome: GeneratorOutcome) {}
 }
 

@@ -19,9 +19,12 @@ public enum HistoryReport {
 
     /// `loadops history show RUN`.
     public static func runDetail(_ run: RunSummaryRow, endpoints: [HistoryEndpointRow], thresholds: [ThresholdRow],
-                                 archives: [ArchiveRow], warnings: [String], timeZone: TimeZone = .current) -> String {
+                                 archives: [ArchiveRow], warnings: [String], warningSigns: [WarningRecord] = [],
+                                 monitor: MonitorRecording? = nil, stopReason: String? = nil,
+                                 timeZone: TimeZone = .current) -> String {
         var lines: [String] = []
         lines.append("run \(run.id) · \(run.status) · \(run.source)")
+        if let stopReason { lines.append("stopped    \(stopReason)") }
         lines.append("started    \(time(run.startedAt, timeZone, seconds: true))")
         lines.append("ended      \(time(run.endedAt, timeZone, seconds: true)) (\(duration(run.durationSeconds)))")
         lines.append("host       \(run.host.isEmpty ? "-" : run.host)" + (run.environment.map { " (environment \($0))" } ?? ""))
@@ -37,8 +40,8 @@ public enum HistoryReport {
         let body = ordered.map { endpoint -> [String] in
             [endpoint.method, endpoint.name, String(endpoint.requests), String(endpoint.failures),
              percent(endpoint.successRate), number(endpoint.requestsPerSecond),
-             endpoint.percentiles["50"].map(milliseconds) ?? "-", endpoint.percentiles["95"].map(milliseconds) ?? "-",
-             endpoint.percentiles["99"].map(milliseconds) ?? "-",
+             endpoint.percentiles[.p50].map(milliseconds) ?? "-", endpoint.percentiles[.p95].map(milliseconds) ?? "-",
+             endpoint.percentiles[.p99].map(milliseconds) ?? "-",
              endpoint.requests > 0 ? milliseconds(endpoint.maxMilliseconds) : "-"]
         }
         lines.append(HistoryTable.render(header: header, rows: body, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]), terminator: false)
@@ -56,6 +59,18 @@ public enum HistoryReport {
             lines.append("")
             lines.append("warnings")
             lines += warnings.map { "  - \($0)" }
+        }
+        if !warningSigns.isEmpty {
+            lines.append("")
+            lines.append("warning signs during the run")
+            lines += warningSigns.map { sign in
+                "  \(ReportNumber.clock(sign.start))-\(sign.end.map { ReportNumber.clock($0) } ?? "end")  \(sign.message)"
+            }
+        }
+        if let monitor {
+            lines.append("")
+            lines.append("monitor (every \(ReportNumber.decimal(monitor.intervalSeconds)) s)")
+            lines += monitor.summaryLines.map { "  \($0)" }
         }
         if !archives.isEmpty {
             lines.append("")
@@ -144,7 +159,7 @@ public enum HistoryReport {
     static func format(_ value: Double, _ metric: TrendMetric) -> String {
         switch metric {
         case .p50, .p95, .p99: return milliseconds(value)
-        case .successRate, .errorRate: return percentNumber(value)
+        case .successRate, .errorRate: return ReportNumber.decimal(value)
         case .rps: return number(value)
         }
     }
@@ -158,29 +173,13 @@ public enum HistoryReport {
     }
 
     /// Three significant figures at most, no trailing zeros: `0.42`, `12.3`, `1234`.
-    static func milliseconds(_ value: Double) -> String {
-        if value >= 100 { return String(format: "%.0f", value) }
-        if value >= 10 { return trimmed(String(format: "%.1f", value)) }
-        return trimmed(String(format: "%.2f", value))
-    }
+    static func milliseconds(_ value: Double) -> String { ReportNumber.threeFigures(value, trimmingZeros: true) }
 
-    static func number(_ value: Double) -> String {
-        if value >= 100 || value == value.rounded() { return String(format: "%.0f", value) }
-        return trimmed(String(format: "%.1f", value))
-    }
+    /// One decimal at most, none from 100 on: `2.5`, `40`, `1234`.
+    static func number(_ value: Double) -> String { ReportNumber.decimal(value, places: value >= 100 ? 0 : 1) }
 
-    /// `99.95%`, `100%`.
-    static func percent(_ value: Double) -> String { percentNumber(value) + "%" }
-
-    static func percentNumber(_ value: Double) -> String { trimmed(String(format: "%.2f", value)) }
-
-    private static func trimmed(_ text: String) -> String {
-        guard text.contains(".") else { return text }
-        var result = text
-        while result.hasSuffix("0") { result.removeLast() }
-        if result.hasSuffix(".") { result.removeLast() }
-        return result
-    }
+    /// `99.95%`, `100%` (two decimals at most, whatever the size).
+    static func percent(_ value: Double) -> String { ReportNumber.decimal(value) + "%" }
 
     static func time(_ date: Date, _ timeZone: TimeZone, seconds: Bool = false) -> String {
         let formatter = DateFormatter()
@@ -195,8 +194,8 @@ public enum HistoryReport {
         guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(seconds)s" }
         let total = Int(seconds.rounded())
         if total < 60 { return "\(total)s" }
-        if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
-        return "\(total / 3600)h\(String(format: "%02d", total / 60 % 60))m"
+        if total < 3600 { return "\(total / 60)m\(ReportNumber.zeroPadded(total % 60, digits: 2))s" }
+        return "\(total / 3600)h\(ReportNumber.zeroPadded(total / 60 % 60, digits: 2))m"
     }
 }
 

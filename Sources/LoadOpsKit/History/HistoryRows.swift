@@ -42,8 +42,8 @@ public struct HistoryEndpointRow: Sendable, Equatable {
     public var minMilliseconds: Double
     public var meanMilliseconds: Double
     public var maxMilliseconds: Double
-    /// Keyed like `results.json` ("50" ... "100"); empty when the endpoint had no requests.
-    public var percentiles: [String: Double]
+    /// Every reported percentile; empty when the endpoint had no requests.
+    public var percentiles: [Percentile: Double]
 }
 
 /// A threshold's outcome for a run.

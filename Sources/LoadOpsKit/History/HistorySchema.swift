@@ -12,13 +12,13 @@ enum HistorySchema {
     /// `PRAGMA application_id` of a loadops history ("LOAD"), to tell it apart from other SQLite files.
     static let applicationID: Int32 = 0x4C4F_4144
 
-    /// The percentile columns of `endpoint_stats`, in the order of `ReportedPercentiles.all`.
-    static let percentileColumns: [(label: String, column: String)] = ReportedPercentiles.all.map { entry in
-        (entry.label, "p" + entry.label.replacingOccurrences(of: ".", with: "_") + "_ms")
+    /// The percentile columns of `endpoint_stats`, in the order of `Percentile.allCases`: `p50_ms` ... `p99_9_ms`.
+    static let percentileColumns: [(percentile: Percentile, column: String)] = Percentile.allCases.map { percentile in
+        (percentile, "p" + percentile.rawValue.replacingOccurrences(of: ".", with: "_") + "_ms")
     }
     /// Uncorrected percentiles kept as columns (the rest are in the stored document and histograms).
-    static let uncorrectedPercentileColumns: [(label: String, column: String)] = [
-        ("50", "uncorrected_p50_ms"), ("95", "uncorrected_p95_ms"), ("99", "uncorrected_p99_ms"),
+    static let uncorrectedPercentileColumns: [(percentile: Percentile, column: String)] = [
+        (.p50, "uncorrected_p50_ms"), (.p95, "uncorrected_p95_ms"), (.p99, "uncorrected_p99_ms"),
     ]
 
     static var migrator: DatabaseMigrator {

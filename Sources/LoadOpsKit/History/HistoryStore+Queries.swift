@@ -35,9 +35,9 @@ extension HistoryStore {
         try read("read run \(runID)") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM endpoint_stats WHERE run_id = ? ORDER BY position", arguments: [runID])
                 .map { row in
-                    var percentiles: [String: Double] = [:]
-                    for (label, column) in HistorySchema.percentileColumns {
-                        if let value: Double = row[column] { percentiles[label] = value }
+                    var percentiles: [Percentile: Double] = [:]
+                    for (percentile, column) in HistorySchema.percentileColumns {
+                        if let value: Double = row[column] { percentiles[percentile] = value }
                     }
                     return HistoryEndpointRow(
                         isAggregate: row["is_aggregate"], method: row["method"], name: row["name"],
@@ -50,11 +50,11 @@ extension HistoryStore {
     }
 
     /// The run's per-second time series, in order.
-    public func timeSeries(runID: Int64) throws(HistoryError) -> [ResultsDocument.TimePoint] {
+    public func timeSeries(runID: Int64) throws(HistoryError) -> [SecondSnapshot] {
         try read("read the time series of run \(runID)") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM time_series WHERE run_id = ? ORDER BY elapsed, rowid", arguments: [runID])
                 .map { row in
-                    ResultsDocument.TimePoint(
+                    SecondSnapshot(
                         timestamp: row["timestamp"], elapsed: row["elapsed"], users: row["users"],
                         requests: Self.count(row["requests"]), failures: Self.count(row["failures"]),
                         requestsPerSecond: row["rps"], failuresPerSecond: row["fps"],

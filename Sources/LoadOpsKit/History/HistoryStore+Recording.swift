@@ -150,8 +150,8 @@ extension HistoryStore {
             endpoint.successRate, endpoint.errorRate, endpoint.rps, endpoint.failuresPerSecond, endpoint.minMs,
             endpoint.meanMs, endpoint.maxMs, endpoint.avgContentSize,
         ]
-        values += HistorySchema.percentileColumns.map { endpoint.percentiles[$0.label] }
-        values += HistorySchema.uncorrectedPercentileColumns.map { endpoint.uncorrectedPercentiles[$0.label] }
+        values += HistorySchema.percentileColumns.map { endpoint.percentiles[$0.percentile] }
+        values += HistorySchema.uncorrectedPercentileColumns.map { endpoint.uncorrectedPercentiles[$0.percentile] }
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(sql: "INSERT INTO endpoint_stats (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
                        arguments: StatementArguments(values))

@@ -54,7 +54,7 @@ public enum LocustCSVImporter {
         let perEndpoint = endpoints.filter { !($0.method.isEmpty && $0.name == "Aggregated") }
 
         let historyFile = historyPath(prefix: prefix)
-        var timeSeries: [ResultsDocument.TimePoint] = []
+        var timeSeries: [SecondSnapshot] = []
         if FileManager.default.fileExists(atPath: historyFile) {
             timeSeries = try parseHistory(try CSVTable.read(historyFile), path: historyFile)
         }
@@ -86,7 +86,7 @@ public enum LocustCSVImporter {
             schemaVersion: ResultsDocument.currentSchemaVersion, tool: "locust", toolVersion: "unknown",
             status: .completed, stopReason: nil, startedAt: startedAt, endedAt: endedAt, durationSeconds: duration,
             host: host, environment: environment, model: "closed", coordinatedOmissionCorrected: false,
-            successRate: aggregate.successRate, p95Latency: aggregate.percentiles["95"] ?? 0, load: load,
+            successRate: aggregate.successRate, p95Latency: aggregate.percentiles[.p95] ?? 0, load: load,
             aggregate: aggregate, endpoints: perEndpoint, failures: [], timeSeries: timeSeries,
             peakUsers: peakUsers, droppedArrivals: 0,
             warnings: ["imported from \(statsFile): " + roundingNote],
@@ -102,16 +102,16 @@ public enum LocustCSVImporter {
     ]
 
     static func parseStats(_ table: CSVTable, path: String) throws(LocustCSVImportError) -> [ResultsDocument.Endpoint] {
-        let required = ["Type", "Name"] + statsNumberColumns + ReportedPercentiles.columnHeaders
+        let required = ["Type", "Name"] + statsNumberColumns + Percentile.columnHeaders
         let columns = try table.columnIndexes(required, path: path)
         var endpoints: [ResultsDocument.Endpoint] = []
         for row in table.rows {
             let field = try RowReader(row: row, columns: columns, fieldCount: table.header.count, path: path)
             let requests = try field.count("Request Count")
             let failures = try field.count("Failure Count")
-            var percentiles: [String: Double] = [:]
-            for (label, _) in ReportedPercentiles.all {
-                if let value = try field.optionalNumber(label + "%") { percentiles[label] = value }
+            var percentiles: [Percentile: Double] = [:]
+            for percentile in Percentile.allCases {
+                if let value = try field.optionalNumber(percentile.columnHeader) { percentiles[percentile] = value }
             }
             if requests == 0 { percentiles = [:] }
             let successRate = requests == 0 ? 100 : Double(requests - min(failures, requests)) / Double(requests) * 100
@@ -131,11 +131,12 @@ public enum LocustCSVImporter {
     // MARK: - History
 
     /// The `Aggregated` rows of the history (per-endpoint rows exist with `--csv-full-history`; they are skipped).
-    static func parseHistory(_ table: CSVTable, path: String) throws(LocustCSVImportError) -> [ResultsDocument.TimePoint] {
-        let required = ["Timestamp", "User Count", "Name", "Requests/s", "Failures/s", "50%", "95%", "99%",
-                        "Total Request Count", "Total Failure Count"]
+    static func parseHistory(_ table: CSVTable, path: String) throws(LocustCSVImportError) -> [SecondSnapshot] {
+        let percentiles = [Percentile.p50, .p95, .p99].map(\.columnHeader)
+        let required = ["Timestamp", "User Count", "Name", "Requests/s", "Failures/s"] + percentiles
+            + ["Total Request Count", "Total Failure Count"]
         let columns = try table.columnIndexes(required, path: path)
-        var points: [ResultsDocument.TimePoint] = []
+        var points: [SecondSnapshot] = []
         var firstTimestamp: Double?
         var previousTotals: (requests: UInt64, failures: UInt64) = (0, 0)
         for row in table.rows {
@@ -146,13 +147,14 @@ public enum LocustCSVImporter {
             firstTimestamp = start
             let totalRequests = try field.count("Total Request Count")
             let totalFailures = try field.count("Total Failure Count")
-            points.append(ResultsDocument.TimePoint(
+            points.append(SecondSnapshot(
                 timestamp: timestamp, elapsed: timestamp - start, users: Int(clamping: try field.count("User Count")),
                 requests: totalRequests &- min(previousTotals.requests, totalRequests),
                 failures: totalFailures &- min(previousTotals.failures, totalFailures),
                 requestsPerSecond: try field.number("Requests/s"), failuresPerSecond: try field.number("Failures/s"),
-                p50: try field.optionalNumber("50%") ?? 0, p95: try field.optionalNumber("95%") ?? 0,
-                p99: try field.optionalNumber("99%") ?? 0,
+                p50: try field.optionalNumber(Percentile.p50.columnHeader) ?? 0,
+                p95: try field.optionalNumber(Percentile.p95.columnHeader) ?? 0,
+                p99: try field.optionalNumber(Percentile.p99.columnHeader) ?? 0,
                 totalRequests: totalRequests, totalFailures: totalFailures))
             previousTotals = (totalRequests, totalFailures)
         }
@@ -161,11 +163,11 @@ public enum LocustCSVImporter {
 
     /// Typed access to one data row's fields by column name, with errors naming file, line and column.
     struct RowReader {
-        let row: CSVTable.Row
+        let row: CSVText.Row
         let columns: [String: Int]
         let path: String
 
-        init(row: CSVTable.Row, columns: [String: Int], fieldCount: Int, path: String) throws(LocustCSVImportError) {
+        init(row: CSVText.Row, columns: [String: Int], fieldCount: Int, path: String) throws(LocustCSVImportError) {
             guard row.fields.count == fieldCount else {
                 throw .wrongFieldCount(path: path, line: row.line, expected: fieldCount, found: row.fields.count)
             }
@@ -206,13 +208,8 @@ public enum LocustCSVImporter {
 
 /// A CSV file split into a header and rows, each row knowing the line it starts on.
 struct CSVTable {
-    struct Row {
-        var line: Int
-        var fields: [String]
-    }
-
     var header: [String]
-    var rows: [Row]
+    var rows: [CSVText.Row]
 
     static func read(_ path: String) throws(LocustCSVImportError) -> CSVTable {
         let data: Data
@@ -224,7 +221,12 @@ struct CSVTable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw .unreadable(path: path, reason: "not UTF-8 text")
         }
-        var rows = try parse(text, path: path)
+        var rows: [CSVText.Row]
+        do {
+            rows = try CSVText.parse(text)
+        } catch {
+            throw .unterminatedQuote(path: path, line: error.line)
+        }
         guard !rows.isEmpty else { throw .unreadable(path: path, reason: "the file is empty") }
         let header = rows.removeFirst()
         return CSVTable(header: header.fields.map { $0.trimmingCharacters(in: .whitespaces) }, rows: rows)
@@ -238,67 +240,5 @@ struct CSVTable {
             indexes[column] = index
         }
         return indexes
-    }
-
-    /// RFC 4180 with Python's defaults (what Locust writes): quotes double inside quoted fields, CRLF or LF.
-    /// Blank lines are skipped.
-    static func parse(_ text: String, path: String) throws(LocustCSVImportError) -> [Row] {
-        var rows: [Row] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var rowLine = 1
-        var quoteLine = 1
-        var rowHasContent = false
-        let scalars = Array(text.unicodeScalars)
-        var index = 0
-        func endRow() {
-            fields.append(field)
-            if rowHasContent { rows.append(Row(line: rowLine, fields: fields)) }
-            fields = []
-            field = ""
-            rowHasContent = false
-        }
-        while index < scalars.count {
-            let scalar = scalars[index]
-            index += 1
-            if inQuotes {
-                if scalar == "\"" {
-                    if index < scalars.count && scalars[index] == "\"" {
-                        field.unicodeScalars.append("\"")
-                        index += 1
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"":
-                inQuotes = true
-                quoteLine = line
-                rowHasContent = true
-            case ",":
-                fields.append(field)
-                field = ""
-                rowHasContent = true
-            case "\r":
-                break
-            case "\n":
-                endRow()
-                line += 1
-                rowLine = line
-            default:
-                field.unicodeScalars.append(scalar)
-                rowHasContent = true
-            }
-        }
-        if inQuotes { throw .unterminatedQuote(path: path, line: quoteLine) }
-        endRow()
-        return rows
     }
 }

@@ -10,6 +10,8 @@ public final class RunConsole: RunObserver, Sendable {
         var beforeLog: [String] = []
         var statusLineShown = false
         var lastPlainProgress = -Double.infinity
+        /// Keys of the warning signs that hold now, in the order they started: shown on the status line.
+        var activeWarnings: [String] = []
     }
 
     private let state = Mutex(State())
@@ -76,17 +78,8 @@ public final class RunConsole: RunObserver, Sendable {
         }
     }
 
-    /// An error: always to standard error (as `CommandErrors.line(for:)` words it), and logged.
-    public func error(_ error: any Error) {
-        errorLine(CommandErrors.line(for: error))
-    }
-
-    /// An error message: always to standard error, and logged.
-    public func error(_ text: String) {
-        errorLine("error: " + text)
-    }
-
-    private func errorLine(_ line: String) {
+    /// An error line, worded by the command (`loadops run: error: …`): always to standard error, and logged.
+    public func errorLine(_ line: String) {
         state.withLock { state in
             if state.statusLineShown {
                 FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
@@ -97,14 +90,30 @@ public final class RunConsole: RunObserver, Sendable {
         }
     }
 
+    /// A warning sign starting or clearing, or an abort rule firing: a line each, as it happens.
+    public func watchEvent(_ event: WatchEvent) {
+        switch event {
+        case .warningStarted(let key, let message):
+            state.withLock { $0.activeWarnings.append(key) }
+            line("⚠ warning: \(message)")
+        case .warningCleared(let key, let message):
+            state.withLock { $0.activeWarnings.removeAll { $0 == key } }
+            line("✓ cleared: \(message)")
+        case .aborted(let rule):
+            line("✗ abort rule holds: \(rule): stopping the load")
+        }
+    }
+
     /// Live progress: rewrites the status line on a terminal; a plain line every few seconds otherwise.
-    public func progress(_ progress: LiveProgress) {
-        let text = ProgressLine.render(progress, bar: isTerminal)
-        let plain = ProgressLine.render(progress, bar: false)
+    public func progress(_ second: SecondSnapshot) {
+        let warnings = state.withLock { $0.activeWarnings }
+        let flag = warnings.isEmpty ? "" : " | ⚠ \(warnings.joined(separator: ", "))"
+        let text = ProgressLine.render(second, bar: isTerminal) + flag
+        let plain = ProgressLine.render(second, bar: false) + flag
         state.withLock { state in
-            let due = progress.elapsed - state.lastPlainProgress >= plainInterval - 0.01
+            let due = second.elapsed - state.lastPlainProgress >= plainInterval - 0.01
             if due {
-                state.lastPlainProgress = progress.elapsed
+                state.lastPlainProgress = second.elapsed
                 state.log?.write(Data((Self.stamp() + " " + plain + "\n").utf8))
             }
             guard !quiet else { return }
@@ -117,8 +126,8 @@ public final class RunConsole: RunObserver, Sendable {
         }
     }
 
-    public func runProgressed(_ progress: LiveProgress, stop: StopSignal) {
-        self.progress(progress)
+    public func runProgressed(_ second: SecondSnapshot, stop: StopSignal) {
+        progress(second)
     }
 
     public func runEnded(_ outcome: GeneratorOutcome) {
@@ -143,45 +152,39 @@ public final class RunConsole: RunObserver, Sendable {
 
 /// The one-line live status: elapsed and remaining, users, throughput, failures, latency.
 public enum ProgressLine {
-    public static func render(_ progress: LiveProgress, bar: Bool) -> String {
-        let elapsed = min(progress.elapsed, progress.plannedDuration)
-        let fraction = progress.plannedDuration > 0 ? elapsed / progress.plannedDuration : 1
-        var text = "[\(clock(elapsed)) / \(clock(progress.plannedDuration))"
+    public static func render(_ second: SecondSnapshot, bar: Bool) -> String {
+        let elapsed = min(second.elapsed, second.plannedDuration)
+        let fraction = second.plannedDuration > 0 ? elapsed / second.plannedDuration : 1
+        var text = "[\(ReportNumber.clock(elapsed, rounding: .down)) / \(ReportNumber.clock(second.plannedDuration, rounding: .down))"
         if bar {
             let width = 16
             let filled = Int((fraction * Double(width)).rounded(.down))
             text += " " + String(repeating: "█", count: filled) + String(repeating: "░", count: max(width - filled, 0))
         }
-        text += String(format: " %3d%%]", Int(fraction * 100))
-        if let target = progress.targetRate {
-            text += " " + String(format: "%.1f of %.1f req/s", progress.requestsPerSecond, target)
-            text += " | connections \(progress.users)"
+        text += " " + ReportNumber.rightAligned(Int(fraction * 100), width: 3) + "%]"
+        if let target = second.targetRate {
+            text += " \(rate(second.requestsPerSecond)) of \(rate(target)) req/s"
+            text += " | connections \(second.users)"
         } else {
-            text += " users \(progress.users)"
-            text += " | " + String(format: "%.1f req/s", progress.requestsPerSecond)
+            text += " users \(second.users)"
+            text += " | \(rate(second.requestsPerSecond)) req/s"
         }
-        text += " | " + String(format: "%.1f fail/s", progress.failuresPerSecond)
-        text += " | p50 \(ms(progress.p50)) p95 \(ms(progress.p95)) p99 \(ms(progress.p99))"
-        text += " | \(progress.totalRequests) reqs"
-        if progress.queued > 0 { text += " | queued \(progress.queued)" }
-        text += " | failures \(progress.totalFailures)"
-        if !progress.failuresByKind.isEmpty {
-            let kinds = progress.failuresByKind.sorted { $0.value > $1.value }.prefix(3)
+        text += " | \(rate(second.failuresPerSecond)) fail/s"
+        text += " | p50 \(ms(second.p50)) p95 \(ms(second.p95)) p99 \(ms(second.p99))"
+        text += " | \(second.totalRequests) reqs"
+        if second.queued > 0 { text += " | queued \(second.queued)" }
+        text += " | failures \(second.totalFailures)"
+        if !second.totalFailuresByKind.isEmpty {
+            let kinds = second.totalFailuresByKind.sorted { $0.value > $1.value }.prefix(3)
                 .map { "\($0.key.kindName) \($0.value)" }.joined(separator: ", ")
             text += " (\(kinds))"
         }
         return text
     }
 
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded(.down))
-        let hours = total / 3600
-        let minutes = (total % 3600) / 60
-        let secs = total % 60
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%02d:%02d", minutes, secs)
-    }
+    /// Requests per second, one decimal.
+    static func rate(_ value: Double) -> String { ReportNumber.fixed(value, places: 1) }
 
-    static func ms(_ value: Double) -> String {
-        value >= 100 ? String(format: "%.0fms", value) : String(format: "%.1fms", value)
-    }
+    /// `12.3ms`, `250ms`.
+    static func ms(_ value: Double) -> String { ReportNumber.fixed(value, places: value >= 100 ? 0 : 1) + "ms" }
 }

@@ -124,10 +124,11 @@ public enum RunPipeline {
         let outputFolder = prepared.outputFolder
         console.openLog(at: (outputFolder as NSString).appendingPathComponent(ResultsWriter.logFileName))
         console.line(describe(config, target: prepared.target, plan: prepared.plan))
-        let outcome = try await request.sender.send(plan: prepared.plan, stop: stop, observers: [console] + request.observers)
+        let load = try await WatchedLoad.run(prepared, request: request, console: console, stop: stop)
+        let outcome = load.outcome
 
         // Results, then the history: a run whose files cannot be written is still recorded.
-        let record = RunRecord.make(outcome, prepared: prepared)
+        let record = RunRecord.make(load, prepared: prepared)
         let (result, document) = (record.result, record.document)
         var files: [String] = []
         var writeProblem: String?
@@ -139,6 +140,26 @@ public enum RunPipeline {
         let runID = recordHistory(result, document: document, thresholds: document.thresholds ?? [],
                                   databasePath: prepared.databasePath, console: console)
         if let writeProblem { throw RunError.resultsNotWritten(reason: writeProblem, runID: runID) }
+
+        // An abort rule stopped the run: the operations guide's incident response, done for the operator.
+        if case .aborted(let rule) = outcome.stopReason {
+            console.line("Gathering the incident report (health check, services, incident commands)...")
+            let evidence = IncidentInvestigation.Evidence(
+                rule: rule, firedAfter: load.abortedAfter ?? document.durationSeconds,
+                firedAt: outcome.startTime.addingTimeInterval(load.abortedAfter ?? document.durationSeconds),
+                document: document, load: load, endpoints: config.endpoints,
+                secrets: Redaction.secrets(inAuthorizations: prepared.plan.authorizations) + config.monitor.passwords(environment: request.environment))
+            let report = await IncidentInvestigation.investigate(evidence, config: config, preflight: prepared.preflight,
+                                                                 environment: request.environment,
+                                                                 workingDirectory: request.workingDirectory)
+            let path = (outputFolder as NSString).appendingPathComponent(IncidentReport.fileName)
+            do {
+                try Data((report.markdown + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                files.append(path)
+            } catch {
+                console.line("warning: \(IncidentReport.fileName) could not be written: \(error.localizedDescription)")
+            }
+        }
 
         // The baseline, which may be the previous run in that history.
         let baseline = prepared.baselineSpec.map { spec in
@@ -163,6 +184,13 @@ public enum RunPipeline {
         // What the reader sees.
         console.line("")
         print(RunSummaryText.render(result), to: console)
+        if let signs = document.warningSigns {
+            console.line("")
+            console.line("Warning signs during the run")
+            for sign in signs {
+                console.line("  ⚠ \(ReportNumber.clock(sign.start))-\(sign.end.map { ReportNumber.clock($0) } ?? "end")  \(sign.message)")
+            }
+        }
         if !assessment.thresholds.isEmpty {
             console.line("")
             console.line(config.thresholdsAreDefault ? "Thresholds (the defaults: loadops.yml sets none)" : "Thresholds")
@@ -245,14 +273,14 @@ public enum RunPipeline {
                 text += "\(load.stages.count) stages up to \(format(load.stages.map(\.target).max() ?? 0)) req/s"
             }
         }
-        text += " for \(ProgressLine.clock(load.plannedDuration)) against \(target.displayURL)"
+        text += " for \(ReportNumber.clock(load.plannedDuration, rounding: .down)) against \(target.displayURL)"
         text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
         text += ", \(plan.threads) event loop\(plan.threads == 1 ? "" : "s")"
         return text
     }
 
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+        value == value.rounded() ? String(Int(value)) : ReportNumber.fixed(value, places: 2)
     }
 }
 

@@ -7,7 +7,8 @@ public struct RunRecord: Sendable {
     public var result: RunResult
     public var document: ResultsDocument
 
-    static func make(_ outcome: GeneratorOutcome, prepared: PreparedRun) -> RunRecord {
+    static func make(_ load: WatchedLoad, prepared: PreparedRun) -> RunRecord {
+        let outcome = load.outcome
         let config = prepared.config
         var result = RunResult(
             status: outcome.stopReason.status, startTime: outcome.startTime, endTime: outcome.endTime, config: config.redacted(),
@@ -16,6 +17,8 @@ public struct RunRecord: Sendable {
             warnings: [], stopReason: outcome.stopReason)
         result.warnings = RunWarnings.detect(in: result)
         var document = ResultsDocument.make(from: result)
+        document.warningSigns = load.warnings.isEmpty ? nil : load.warnings
+        document.monitor = load.monitor
         let thresholds = prepared.thresholds.evaluate(document)
         document.thresholds = thresholds.isEmpty ? nil : thresholds
         return RunRecord(result: result, document: document)

@@ -1,8 +1,7 @@
 import Foundation
-import Yams
 
-/// Reads a checklist file (`checklists/*.yml`) into a positioned YAML node, with the same
-/// `file:line:column: error:` messages as `loadops.yml`.
+/// A checklist file (`checklists/*.yml`), read by `YAMLFile` as `loadops.yml` is, so its errors are
+/// worded the same way (`file:line:column: field: what was expected`).
 enum ChecklistFile {
     /// The root node, or nil for an empty file.
     static func load(path: String, workingDirectory: String) throws -> ConfigNode? {
@@ -12,43 +11,7 @@ enum ChecklistFile {
                 kind: .missingFile, file: path,
                 message: "checklist not found (run `loadops init` to write the default checklists, or pass --checklist FILE)")
         }
-        guard let data = FileManager.default.contents(atPath: fullPath) else {
-            throw ConfigError.unreadableFile(path, reason: "permission denied or not a regular file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError.unreadableFile(path, reason: "not UTF-8 text")
-        }
-        return try compose(text, displayPath: path)
-    }
-
-    static func compose(_ text: String, displayPath: String) throws -> ConfigNode? {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw syntaxError(error, displayPath: displayPath)
-        }
-        guard let root else { return nil }
-        let node = ConfigNode(node: root, path: "", file: displayPath)
-        return node.isNull ? nil : node
-    }
-
-    private static func syntaxError(_ error: YamlError, displayPath: String) -> ConfigError {
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-            .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            var message = "invalid YAML: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            return ConfigError(kind: .syntax, file: displayPath, line: mark.line, column: mark.column, message: message)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
-            return ConfigError(
-                kind: .syntax, file: displayPath, line: context.mark.line, column: context.mark.column,
-                message: "duplicate key \(keys) in the same mapping")
-        default:
-            return ConfigError(kind: .syntax, file: displayPath, message: "invalid YAML: \(error)")
-        }
+        return try YAMLFile.load(fullPath: fullPath, displayPath: path)
     }
 
     /// The items of a checklist: either the root list itself, or the list under `listKey`
@@ -62,6 +25,25 @@ enum ChecklistFile {
         let timeout = try top["timeout"]?.parse(.positiveDuration)
         let items = try top[listKey]?.sequence(expected: "a list of \(what)") ?? []
         return (items, timeout)
+    }
+
+    /// An item's kind and its entries. `kind:` is read first, so the other keys are judged against
+    /// that kind's own (`commonKeys` plus `keysByKind[kind]`); `what` is `check` or `step`.
+    static func kindedItem(
+        _ node: ConfigNode, what: String, kinds: [String], commonKeys: [String], keysByKind: [String: [String]]
+    ) throws -> (kind: String, entry: ConfigMapping) {
+        guard case .mapping(let raw) = node.node else { throw node.mismatch("a \(what): a mapping with `kind:` and `name:`") }
+        let kindValue = raw.first(where: { $0.key.string == "kind" }).map { node.child($0.value, path: "\(node.path).kind") }
+        guard let kindValue, !kindValue.isNull else {
+            throw node.error("missing `kind:` (one of \(kinds.joined(separator: ", ")))")
+        }
+        let kind = try kindValue.string(expected: "a \(what) kind")
+        guard let extraKeys = keysByKind[kind] else {
+            var message = "unknown \(what) kind \(ValueFormatError.quoted(kind)); expected one of \(kinds.joined(separator: ", "))"
+            if let suggestion = KeySuggestion.closest(to: kind, among: kinds) { message += " (did you mean \"\(suggestion)\"?)" }
+            throw kindValue.error(message)
+        }
+        return (kind, try node.mapping(allowedKeys: commonKeys + extraKeys))
     }
 }
 

@@ -80,7 +80,7 @@ enum PreflightChecklistParser {
     static func parse(text: String, displayPath: String, config: LoadOpsConfig, environment: [String: String]) throws
         -> PreflightChecklist
     {
-        try parse(root: try ChecklistFile.compose(text, displayPath: displayPath), config: config, environment: environment)
+        try parse(root: try YAMLFile.compose(text, displayPath: displayPath), config: config, environment: environment)
     }
 
     private static func parse(root: ConfigNode?, config: LoadOpsConfig, environment: [String: String]) throws
@@ -96,19 +96,8 @@ enum PreflightChecklistParser {
     private static func parseCheck(
         _ node: ConfigNode, defaultTimeout: Double, config: LoadOpsConfig, environment: [String: String]
     ) throws -> PreflightCheck {
-        // Read `kind` first, so unknown keys can be judged against that kind's keys.
-        guard case .mapping(let raw) = node.node else { throw node.mismatch("a check: a mapping with `kind:` and `name:`") }
-        let kindValue = raw.first(where: { $0.key.string == "kind" }).map { node.child($0.value, path: "\(node.path).kind") }
-        guard let kindValue, !kindValue.isNull else {
-            throw node.error("missing `kind:` (one of \(kinds.joined(separator: ", ")))")
-        }
-        let kind = try kindValue.string(expected: "a check kind")
-        guard let extraKeys = keysByKind[kind] else {
-            var message = "unknown check kind \(ValueFormatError.quoted(kind)); expected one of \(kinds.joined(separator: ", "))"
-            if let suggestion = KeySuggestion.closest(to: kind, among: kinds) { message += " (did you mean \"\(suggestion)\"?)" }
-            throw kindValue.error(message)
-        }
-        let entry = try node.mapping(allowedKeys: commonKeys + extraKeys)
+        let (kind, entry) = try ChecklistFile.kindedItem(
+            node, what: "check", kinds: kinds, commonKeys: commonKeys, keysByKind: keysByKind)
         let timeout = try entry["timeout"]?.parse(.positiveDuration) ?? defaultTimeout
         let givenName = try entry["name"]?.string(expected: "a name for the check")
 

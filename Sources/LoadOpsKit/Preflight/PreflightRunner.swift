@@ -141,7 +141,7 @@ struct PreflightProbe: Sendable {
         } catch {
             return failed(Self.httpReason(error, url: target, timeout: check.timeout), details: ["url": .text(shownURL)])
         }
-        let milliseconds = PreflightRunner.seconds(since: started) * 1000
+        let milliseconds = Milliseconds.from(seconds: PreflightRunner.seconds(since: started))
         let latency = "\(Int(milliseconds.rounded())) ms"
         var details: [String: PreflightDetail] = ["url": .text(shownURL), "latency_ms": .rounded(milliseconds, digits: 1)]
         guard let status = (response as? HTTPURLResponse)?.statusCode else { return failed("no HTTP response", details: details) }
@@ -150,9 +150,9 @@ struct PreflightProbe: Sendable {
             let wanted = expected.map(String.init).joined(separator: " or ")
             return failed("HTTP \(status), expected \(wanted) (\(shownURL))", details: details)
         }
-        if let budget, milliseconds > budget * 1000 {
-            details["latency_budget_ms"] = .rounded(budget * 1000, digits: 0)
-            return result(.warning, "\(check.name) is slow (\(latency), budget \(Int((budget * 1000).rounded())) ms)", details: details)
+        if let budget, milliseconds > Milliseconds.from(seconds: budget) {
+            details["latency_budget_ms"] = .rounded(Milliseconds.from(seconds: budget), digits: 0)
+            return result(.warning, "\(check.name) is slow (\(latency), budget \(Int(Milliseconds.from(seconds: budget).rounded())) ms)", details: details)
         }
         return result(.passed, "\(check.name) is healthy (\(latency))", details: details)
     }
@@ -232,11 +232,11 @@ struct PreflightProbe: Sendable {
 
     static func megabytes(_ bytes: Int) -> String {
         let value = Double(bytes) / 1_048_576
-        return value < 10 ? String(format: "%.1f MB", value) : "\(Int(value.rounded())) MB"
+        return value < 10 ? "\(ReportNumber.fixed(value, places: 1)) MB" : "\(Int(value.rounded())) MB"
     }
 
     static func percentText(_ percent: Double) -> String {
-        percent == percent.rounded() ? "\(Int(percent))%" : String(format: "%.1f%%", percent)
+        percent == percent.rounded() ? "\(Int(percent))%" : "\(ReportNumber.fixed(percent, places: 1))%"
     }
 
     // MARK: tcp
@@ -248,7 +248,7 @@ struct PreflightProbe: Sendable {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.milliseconds(Int64(connectLimit * 1000)))
                 .connect(host: host, port: port).get()
-            let milliseconds = Int((PreflightRunner.seconds(since: started) * 1000).rounded())
+            let milliseconds = Int(Milliseconds.from(seconds: PreflightRunner.seconds(since: started)).rounded())
             try? await channel.close()
             return result(.passed, "\(check.name) is reachable (\(address), \(milliseconds) ms)", details: ["address": .text(address)])
         } catch {

@@ -15,6 +15,9 @@ public enum RunSummaryMarkdown {
                      + " (planned \(ReportNumber.decimal(document.load.duration)) seconds)")
         lines.append("- **Load**: \(loadDescription(document))")
         lines.append("- **Status**: \(document.status.rawValue)")
+        if document.status != .completed, let reason = document.stopReason {
+            lines.append("- **Stopped**: \(ComparisonRenderer.markdownCell(reason))")
+        }
         if let availability = document.availability {
             lines.append("- **Availability**: \(ReportNumber.percent(availability.percent)) of \(ReportNumber.decimal(availability.measuredSeconds, places: 0)) seconds"
                          + " had a successful response (longest span without one: \(ReportNumber.decimal(availability.longestOutageSeconds, places: 1)) s)")
@@ -28,15 +31,15 @@ public enum RunSummaryMarkdown {
         for endpoint in document.endpoints + [document.aggregate] {
             let title = endpoint.method.isEmpty ? "**\(endpoint.name)**" : "\(endpoint.method) \(endpoint.name)"
             lines.append("| \(ComparisonRenderer.markdownCell(title)) | \(endpoint.requests) | \(endpoint.failures) | "
-                         + "\(successRate(endpoint)) | \(latency(endpoint, "50")) | \(latency(endpoint, "95")) | "
-                         + "\(latency(endpoint, "99")) | \(ReportNumber.decimal(endpoint.rps)) |")
+                         + "\(successRate(endpoint)) | \(latency(endpoint, .p50)) | \(latency(endpoint, .p95)) | "
+                         + "\(latency(endpoint, .p99)) | \(ReportNumber.decimal(endpoint.rps)) |")
         }
         lines.append("")
         // The operations guide's own bullet lines, so its readers find what they look for.
         for endpoint in document.endpoints {
             let title = "\(endpoint.method) \(endpoint.name)"
             lines.append("- \(title) Success Rate: \(successRate(endpoint))")
-            lines.append("- \(title) P95 Latency: \(latency(endpoint, "95"))")
+            lines.append("- \(title) P95 Latency: \(latency(endpoint, .p95))")
         }
         if document.coordinatedOmissionCorrected {
             lines.append("")
@@ -93,6 +96,25 @@ public enum RunSummaryMarkdown {
         }
         lines.append("")
 
+        if let signs = document.warningSigns, !signs.isEmpty {
+            lines.append("## Warning signs during the run")
+            lines.append("")
+            lines.append("| From | To | Warning |")
+            lines.append("|---|---|---|")
+            for sign in signs {
+                lines.append("| \(ReportNumber.clock(sign.start)) | \(sign.end.map { ReportNumber.clock($0) } ?? "the end") | "
+                             + "\(ComparisonRenderer.markdownCell(sign.message)) |")
+            }
+            lines.append("")
+        }
+        if let monitor = document.monitor {
+            lines.append("## Monitor")
+            lines.append("")
+            let summary = monitor.summaryLines
+            lines += summary.isEmpty ? ["No sample was taken."] : summary.map { "- \(ComparisonRenderer.markdownCell($0))" }
+            lines.append("")
+        }
+
         lines.append("## Notes")
         lines.append("- [Add observations]")
         lines.append("- [Add issues if any]")
@@ -144,8 +166,8 @@ public enum RunSummaryMarkdown {
         endpoint.requests == 0 ? "n/a" : ReportNumber.percent(endpoint.successRate)
     }
 
-    static func latency(_ endpoint: ResultsDocument.Endpoint, _ label: String) -> String {
-        guard endpoint.requests > 0, let value = endpoint.percentiles[label] else { return "n/a" }
+    static func latency(_ endpoint: ResultsDocument.Endpoint, _ percentile: Percentile) -> String {
+        guard endpoint.requests > 0, let value = endpoint.percentiles[percentile] else { return "n/a" }
         return ReportNumber.milliseconds(value)
     }
 }

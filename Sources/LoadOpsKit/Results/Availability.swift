@@ -48,7 +48,7 @@ public struct Availability: Codable, Sendable, Equatable {
     public var longestOutageSeconds: Double { outages.map(\.seconds).max() ?? 0 }
 
     /// Measured from the run's time series (one point per second, `elapsed` at the end of each).
-    public static func measure(_ series: [TimeSeriesPoint]) -> Availability {
+    public static func measure(_ series: [SecondSnapshot]) -> Availability {
         var up = 0.0
         var measured = 0.0
         var outages: [Outage] = []
@@ -75,12 +75,11 @@ public struct Availability: Codable, Sendable, Equatable {
             }
         }
         let percent = measured > 0 ? up / measured * 100 : 0
+        // Interval edges carry the coordinator's scheduling jitter; a millisecond is all they mean.
         return Availability(percent: ResultsDocument.finite(percent), measuredSeconds: measured,
-                            outages: outages.map { Outage(start: rounded($0.start), end: rounded($0.end)) })
+                            outages: outages.map { Outage(start: Milliseconds.roundedToThousandths($0.start),
+                                                          end: Milliseconds.roundedToThousandths($0.end)) })
     }
-
-    /// Interval edges carry the coordinator's scheduling jitter; a millisecond is all they mean.
-    private static func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 
     /// "no successful response from 00:03 to 00:06 (3 s, 50% of the run)" for each outage of at least
     /// `minimumSeconds`, longest first when there are more than `limit`.
@@ -91,16 +90,9 @@ public struct Availability: Codable, Sendable, Equatable {
         var lines = shown.map { outage in
             var details = ["\(ReportNumber.decimal(outage.seconds, places: 1)) s"]
             if runSeconds > 0 { details.append("\(ReportNumber.percent(min(outage.seconds / runSeconds * 100, 100))) of the run") }
-            return "no successful response from \(Self.clock(outage.start)) to \(Self.clock(outage.end)) (\(details.joined(separator: ", ")))"
+            return "no successful response from \(ReportNumber.clock(outage.start)) to \(ReportNumber.clock(outage.end)) (\(details.joined(separator: ", ")))"
         }
         if long.count > limit { lines.append("\(long.count - limit) shorter spans without a successful response are not listed") }
         return lines
-    }
-
-    /// `MM:SS`, or `H:MM:SS` from an hour on.
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(max(seconds, 0).rounded())
-        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%02d:%02d", minutes, secs)
     }
 }

@@ -19,11 +19,11 @@ public enum LocustCSVWriter {
     public static let statsColumns: [String] = [
         "Type", "Name", "Request Count", "Failure Count", "Median Response Time", "Average Response Time",
         "Min Response Time", "Max Response Time", "Average Content Size", "Requests/s", "Failures/s",
-    ] + ReportedPercentiles.columnHeaders
+    ] + Percentile.columnHeaders
 
     public static let statsHistoryColumns: [String] = [
         "Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s",
-    ] + ReportedPercentiles.columnHeaders + [
+    ] + Percentile.columnHeaders + [
         "Total Request Count", "Total Failure Count", "Total Median Response Time", "Total Average Response Time",
         "Total Min Response Time", "Total Max Response Time", "Total Average Content Size",
     ]
@@ -71,7 +71,7 @@ public enum LocustCSVWriter {
 
     /// `load_test_stats_history.csv`: one `Aggregated` row per time-series point.
     ///
-    /// Two differences from Locust, because a point only carries what `TimeSeriesPoint` holds:
+    /// Two differences from Locust, because a point only carries what `SecondSnapshot` holds:
     /// - the percentile columns are the interval's own percentiles (Locust writes the run-so-far
     ///   ones); we have p50, p95 and p99 only, and write `N/A` in the other percentile columns
     ///   rather than invent figures (`N/A` is already Locust's value for "no data" there).
@@ -87,15 +87,15 @@ public enum LocustCSVWriter {
                 String(point.users),
                 "",
                 "Aggregated",
-                String(format: "%f", point.requestsPerSecond),
-                String(format: "%f", point.failuresPerSecond),
+                PythonNumber.sixDecimals(point.requestsPerSecond),
+                PythonNumber.sixDecimals(point.failuresPerSecond),
             ]
-            for (_, percent) in ReportedPercentiles.all {
+            for percentile in Percentile.allCases {
                 guard point.requests > 0 else { row.append("N/A"); continue }
-                switch percent {
-                case 50: row.append(wholeMilliseconds(point.p50))
-                case 95: row.append(wholeMilliseconds(point.p95))
-                case 99: row.append(wholeMilliseconds(point.p99))
+                switch percentile {
+                case .p50: row.append(wholeMilliseconds(point.p50))
+                case .p95: row.append(wholeMilliseconds(point.p95))
+                case .p99: row.append(wholeMilliseconds(point.p99))
                 default: row.append("N/A")
                 }
             }
@@ -158,8 +158,8 @@ public enum LocustCSVWriter {
             PythonNumber.float(result.perSecond(entry.requests)),
             PythonNumber.float(result.perSecond(entry.failures)),
         ]
-        for (_, percent) in ReportedPercentiles.all {
-            row.append(hasRequests ? wholeMilliseconds(entry.latencyMilliseconds(atPercentile: percent)) : "N/A")
+        for percentile in Percentile.allCases {
+            row.append(hasRequests ? wholeMilliseconds(entry.latencyMilliseconds(at: percentile)) : "N/A")
         }
         return row
     }
@@ -183,79 +183,9 @@ enum PythonNumber {
     static func floatOrZero(_ value: Double) -> String {
         value == 0 ? "0" : float(value)
     }
-}
 
-/// Python's `csv.writer` with its default dialect: comma, CRLF after every row, a field quoted
-/// (and its quotes doubled) only when it holds a comma, a quote, CR or LF.
-enum CSVText {
-    static func render(_ rows: [[String]]) -> String {
-        var text = ""
-        for row in rows {
-            text += row.map(field).joined(separator: ",")
-            text += "\r\n"
-        }
-        return text
-    }
-
-    static func field(_ value: String) -> String {
-        let needsQuotes = value.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }
-        guard needsQuotes else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// Splits CSV text written by `render` (or by Python's `csv` module) back into rows of fields.
-    static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = []
-        var row: [String] = []
-        var field = ""
-        var inQuotes = false
-        var scalars = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let scalar = pending { pending = nil; return scalar }
-            return scalars.next()
-        }
-        var fieldStarted = false
-        while let scalar = next() {
-            if inQuotes {
-                if scalar == "\"" {
-                    let following = next()
-                    if following == "\"" {
-                        field.unicodeScalars.append("\"")
-                    } else {
-                        inQuotes = false
-                        pending = following
-                    }
-                } else {
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"":
-                inQuotes = true
-                fieldStarted = true
-            case ",":
-                row.append(field)
-                field = ""
-                fieldStarted = true
-            case "\r":
-                break
-            case "\n":
-                row.append(field)
-                rows.append(row)
-                row = []
-                field = ""
-                fieldStarted = false
-            default:
-                field.unicodeScalars.append(scalar)
-                fieldStarted = true
-            }
-        }
-        if fieldStarted || !row.isEmpty {
-            row.append(field)
-            rows.append(row)
-        }
-        return rows
+    /// `%f`, as Locust formats the history's rates: six decimals.
+    static func sixDecimals(_ value: Double) -> String {
+        ReportNumber.fixed(value, places: 6)
     }
 }

@@ -30,12 +30,12 @@ extension ResultsDocument {
             model: result.config.load.model.rawValue,
             coordinatedOmissionCorrected: result.coordinatedOmissionCorrected,
             successRate: finite(aggregate.successRate),
-            p95Latency: aggregate.latencyMilliseconds(atPercentile: 95),
+            p95Latency: aggregate.latencyMilliseconds(at: .p95),
             load: load,
             aggregate: Endpoint(aggregate, result: result),
             endpoints: result.endpoints.map { Endpoint($0, result: result) },
             failures: failures,
-            timeSeries: result.timeSeries.map(TimePoint.init),
+            timeSeries: result.timeSeries.map(\.recorded),
             peakUsers: result.peakUsers,
             droppedArrivals: result.droppedArrivals,
             warnings: result.warnings,
@@ -46,7 +46,7 @@ extension ResultsDocument {
 
     /// Dates are written with millisecond precision; rounding here keeps a written and re-read document equal.
     static func wholeMilliseconds(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+        Date(timeIntervalSince1970: Milliseconds.roundedToThousandths(date.timeIntervalSince1970))
     }
 
     /// JSON has no NaN or infinity; a figure that cannot be computed is written as 0.
@@ -54,7 +54,7 @@ extension ResultsDocument {
 
     /// Means are estimates within the histogram's precision; three decimals of a millisecond is all they carry.
     static func microsecondPrecision(_ milliseconds: Double) -> Double {
-        finite((milliseconds * 1000).rounded() / 1000)
+        finite(Milliseconds.roundedToThousandths(milliseconds))
     }
 }
 
@@ -80,17 +80,6 @@ extension ResultsDocument.Endpoint {
             avgContentSize: ResultsDocument.finite(statistics.averageContentSize),
             failuresByKind: byKind
         )
-    }
-}
-
-extension ResultsDocument.TimePoint {
-    init(_ point: TimeSeriesPoint) {
-        let finite = ResultsDocument.finite
-        self.init(timestamp: finite(point.timestamp), elapsed: finite(point.elapsed), users: point.users,
-                  requests: point.requests, failures: point.failures,
-                  requestsPerSecond: finite(point.requestsPerSecond), failuresPerSecond: finite(point.failuresPerSecond),
-                  p50: finite(point.p50), p95: finite(point.p95), p99: finite(point.p99),
-                  totalRequests: point.totalRequests, totalFailures: point.totalFailures)
     }
 }
 

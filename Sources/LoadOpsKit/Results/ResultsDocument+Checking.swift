@@ -107,9 +107,13 @@ extension ResultsDocument {
                                   (endpoint.medianMs, "median_ms"), (endpoint.avgContentSize, "avg_content_size")] {
                 try figure(value, "\(field).\(name)")
             }
-            for (label, value) in endpoint.percentiles { try figure(value, "\(field).percentiles[\"\(label)\"]") }
-            for (label, value) in endpoint.uncorrectedPercentiles {
-                try figure(value, "\(field).uncorrected_percentiles[\"\(label)\"]")
+            for percentile in Percentile.allCases {
+                if let value = endpoint.percentiles[percentile] {
+                    try figure(value, "\(field).percentiles[\"\(percentile.rawValue)\"]")
+                }
+                if let value = endpoint.uncorrectedPercentiles[percentile] {
+                    try figure(value, "\(field).uncorrected_percentiles[\"\(percentile.rawValue)\"]")
+                }
             }
         }
     }

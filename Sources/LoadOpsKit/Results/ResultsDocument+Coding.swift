@@ -178,3 +178,27 @@ extension ResultsDocument.Load {
         try container.encode(stages, forKey: .stages)
     }
 }
+
+// In an extension, so the memberwise initialiser stays.
+extension ResultsDocument.Endpoint {
+    /// Percentiles are read by their `results.json` keys; a key naming no reported percentile is left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        method = try container.decode(String.self, forKey: .method)
+        name = try container.decode(String.self, forKey: .name)
+        requests = try container.decode(UInt64.self, forKey: .requests)
+        failures = try container.decode(UInt64.self, forKey: .failures)
+        successRate = try container.decode(Double.self, forKey: .successRate)
+        errorRate = try container.decode(Double.self, forKey: .errorRate)
+        rps = try container.decode(Double.self, forKey: .rps)
+        failuresPerSecond = try container.decode(Double.self, forKey: .failuresPerSecond)
+        minMs = try container.decode(Double.self, forKey: .minMs)
+        maxMs = try container.decode(Double.self, forKey: .maxMs)
+        meanMs = try container.decode(Double.self, forKey: .meanMs)
+        medianMs = try container.decode(Double.self, forKey: .medianMs)
+        percentiles = Percentile.keyed(try container.decode([String: Double].self, forKey: .percentiles))
+        uncorrectedPercentiles = Percentile.keyed(try container.decode([String: Double].self, forKey: .uncorrectedPercentiles))
+        avgContentSize = try container.decode(Double.self, forKey: .avgContentSize)
+        failuresByKind = try container.decode([String: UInt64].self, forKey: .failuresByKind)
+    }
+}

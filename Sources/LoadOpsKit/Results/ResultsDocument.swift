@@ -28,7 +28,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var aggregate: Endpoint
     public var endpoints: [Endpoint]
     public var failures: [Failure]
-    public var timeSeries: [TimePoint]
+    public var timeSeries: [SecondSnapshot]
     public var peakUsers: Int
     public var droppedArrivals: UInt64
     public var warnings: [String]
@@ -39,6 +39,10 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var config: EffectiveConfig
     /// Each threshold's outcome at the end of the run; absent in older files and hand-written baselines.
     public var thresholds: [ThresholdOutcome]?
+    /// The early warning signs seen during the run, with their start and end; absent when none was.
+    public var warningSigns: [WarningRecord]? = nil
+    /// What the monitor sampled during the run; absent when nothing was monitored.
+    public var monitor: MonitorRecording? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -66,6 +70,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case availability
         case config
         case thresholds
+        case warningSigns = "warning_signs"
+        case monitor
     }
 
     /// Statistics of one endpoint, or of all of them (`aggregate`: empty method, name `Aggregated`).
@@ -85,11 +91,11 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         public var maxMs: Double
         public var meanMs: Double
         public var medianMs: Double
-        /// Keyed "50", "66", "75", "80", "90", "95", "98", "99", "99.9", "99.99", "100"; empty without requests.
-        public var percentiles: [String: Double]
+        /// Every reported percentile (written keyed "50", "66", ... "99.99", "100"); empty without requests.
+        public var percentiles: [Percentile: Double]
         /// The same, measured from the actual send time (differs from `percentiles` only when
         /// the open model corrects for coordinated omission).
-        public var uncorrectedPercentiles: [String: Double]
+        public var uncorrectedPercentiles: [Percentile: Double]
         /// Mean response body size, bytes.
         public var avgContentSize: Double
         /// `FailureKind.kindName` to count.
@@ -120,31 +126,6 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         /// `FailureKind.message`, Locust's `Error` column.
         public var error: String
         public var occurrences: UInt64
-    }
-
-    /// One second of the run (see `TimeSeriesPoint`).
-    public struct TimePoint: Codable, Sendable, Equatable {
-        public var timestamp: Double
-        public var elapsed: Double
-        public var users: Int
-        public var requests: UInt64
-        public var failures: UInt64
-        public var requestsPerSecond: Double
-        public var failuresPerSecond: Double
-        public var p50: Double
-        public var p95: Double
-        public var p99: Double
-        public var totalRequests: UInt64
-        public var totalFailures: UInt64
-
-        enum CodingKeys: String, CodingKey {
-            case timestamp, elapsed, users, requests, failures
-            case requestsPerSecond = "requests_per_second"
-            case failuresPerSecond = "failures_per_second"
-            case p50, p95, p99
-            case totalRequests = "total_requests"
-            case totalFailures = "total_failures"
-        }
     }
 
     public struct Load: Codable, Sendable, Equatable {

@@ -29,7 +29,7 @@ public struct RunResult: Sendable {
     public var endpoints: [EndpointStatistics]
     /// Open model: whether `latency` is corrected for coordinated omission.
     public var coordinatedOmissionCorrected: Bool
-    public var timeSeries: [TimeSeriesPoint]
+    public var timeSeries: [SecondSnapshot]
     /// Highest number of users / connections seen.
     public var peakUsers: Int
     /// Open model: arrivals that could not be started because every connection was busy and the queue was full.
@@ -41,7 +41,7 @@ public struct RunResult: Sendable {
 
     public init(status: RunStatus, startTime: Date, endTime: Date, config: LoadOpsConfig,
                 endpoints: [EndpointStatistics], coordinatedOmissionCorrected: Bool,
-                timeSeries: [TimeSeriesPoint], peakUsers: Int, droppedArrivals: UInt64, warnings: [String],
+                timeSeries: [SecondSnapshot], peakUsers: Int, droppedArrivals: UInt64, warnings: [String],
                 stopReason: StopReason? = nil) {
         self.status = status
         self.startTime = startTime

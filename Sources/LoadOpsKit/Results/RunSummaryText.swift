@@ -19,13 +19,13 @@ public enum RunSummaryText {
                 entry.key.method,
                 shortened(entry.key.name),
                 String(entry.requests),
-                "\(entry.failures)(\(String(format: "%.2f", entry.errorRate))%)",
+                "\(entry.failures)(\(ReportNumber.fixed(entry.errorRate, places: 2))%)",
                 milliseconds(entry.meanMilliseconds),
                 milliseconds(entry.minimumMilliseconds),
                 milliseconds(entry.maximumMilliseconds),
                 milliseconds(entry.medianMilliseconds),
-                String(format: "%.2f", result.perSecond(entry.requests)),
-                String(format: "%.2f", result.perSecond(entry.failures)),
+                ReportNumber.fixed(result.perSecond(entry.requests), places: 2),
+                ReportNumber.fixed(result.perSecond(entry.failures), places: 2),
             ])
         }
         lines.append("Requests (response times in ms)")
@@ -35,12 +35,12 @@ public enum RunSummaryText {
         let percentileTitle = result.coordinatedOmissionCorrected
             ? "Response time percentiles (ms, corrected for coordinated omission)"
             : "Response time percentiles (ms)"
-        var percentiles = TextTable(headers: ["Type", "Name"] + ReportedPercentiles.columnHeaders + ["# reqs"], leftAligned: [0, 1])
+        var percentiles = TextTable(headers: ["Type", "Name"] + Percentile.columnHeaders + ["# reqs"], leftAligned: [0, 1])
         for (index, entry) in (endpoints + [aggregate]).enumerated() {
             if index == endpoints.count { percentiles.addSeparator() }
             var row = [entry.key.method, shortened(entry.key.name)]
-            for (_, percent) in ReportedPercentiles.all {
-                row.append(entry.requests > 0 ? milliseconds(entry.latencyMilliseconds(atPercentile: percent)) : "N/A")
+            for percentile in Percentile.allCases {
+                row.append(entry.requests > 0 ? milliseconds(entry.latencyMilliseconds(at: percentile)) : "N/A")
             }
             row.append(String(entry.requests))
             percentiles.add(row)
@@ -85,18 +85,15 @@ public enum RunSummaryText {
         }
         if let environment = config.environment, !environment.isEmpty { details.append("environment \(environment)") }
         let aggregate = result.aggregate
-        return "Run \(result.status.rawValue) after \(String(format: "%.1f", result.durationSeconds)) s against \(config.host)"
+        return "Run \(result.status.rawValue) after \(ReportNumber.fixed(result.durationSeconds, places: 1)) s against \(config.host)"
             + " (\(details.joined(separator: ", "))): "
-            + "\(aggregate.requests) requests, \(String(format: "%.2f", aggregate.successRate))% succeeded, "
-            + "p95 \(milliseconds(aggregate.latencyMilliseconds(atPercentile: 95))) ms"
+            + "\(aggregate.requests) requests, \(ReportNumber.fixed(aggregate.successRate, places: 2))% succeeded, "
+            + "p95 \(milliseconds(aggregate.latencyMilliseconds(at: .p95))) ms"
     }
 
-    /// Two decimals under 10 ms, one under 100 ms, whole milliseconds above: enough digits to compare, no noise.
-    static func milliseconds(_ value: Double) -> String {
-        if value < 10 { return String(format: "%.2f", value) }
-        if value < 100 { return String(format: "%.1f", value) }
-        return String(format: "%.0f", value)
-    }
+    /// Two decimals under 10 ms, one under 100 ms, whole milliseconds above: enough digits to compare, no
+    /// noise; the zeros stay, so a column lines up.
+    static func milliseconds(_ value: Double) -> String { ReportNumber.threeFigures(value, trimmingZeros: false) }
 
     static func shortened(_ name: String) -> String {
         guard name.count > maximumNameWidth else { return name }

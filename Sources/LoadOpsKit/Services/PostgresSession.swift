@@ -56,7 +56,13 @@ struct PostgresSession {
         }
         let session = PostgresSession(connection: connection, endpoint: endpoint, logger: logger)
         do {
-            let result = try await body(session)
+            // postgres-nio does not give up a query when its task is cancelled; closing the
+            // connection does, so a timeout or Ctrl-C never waits on a stalled server.
+            let result = try await withTaskCancellationHandler {
+                try await body(session)
+            } onCancel: {
+                connection.close().whenComplete { _ in }
+            }
             try? await connection.close()
             return result
         } catch {
@@ -77,6 +83,47 @@ struct PostgresSession {
                 return Probe(serverVersion: version, connections: connections, maxConnections: maxConnections)
             }
             throw ServiceError("SELECT 1 returned no row (\(endpoint.address))")
+        } catch {
+            throw ServiceError.describing(error, address: endpoint.address)
+        }
+    }
+
+    /// What the monitor watches: the connections per database against `max_connections` (the
+    /// operations guide's `pg_stat_activity` query), connections waiting on locks, and the age of
+    /// the longest running query. Client connections only, not counting this session's own.
+    struct Activity: Sendable, Equatable {
+        var maxConnections: Int
+        /// Per database, by name (`(none)` for connections not bound to one).
+        var connectionsByDatabase: [String: Int]
+        var lockWaits: Int
+        var longestQuerySeconds: Double
+        var connections: Int { connectionsByDatabase.values.reduce(0, +) }
+    }
+
+    func activity() async throws -> Activity {
+        do {
+            var activity = Activity(maxConnections: 0, connectionsByDatabase: [:], lockWaits: 0, longestQuerySeconds: 0)
+            let totals = try await connection.query(
+                """
+                SELECT current_setting('max_connections')::int8,
+                       count(*) FILTER (WHERE wait_event_type = 'Lock')::int8,
+                       coalesce(max(extract(epoch FROM now() - query_start)) FILTER (WHERE state = 'active'), 0)::float8
+                FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+                """, logger: logger)
+            for try await (maxConnections, lockWaits, longest) in totals.decode((Int, Int, Double).self) {
+                activity.maxConnections = maxConnections
+                activity.lockWaits = lockWaits
+                activity.longestQuerySeconds = max(0, longest)
+            }
+            let perDatabase = try await connection.query(
+                """
+                SELECT coalesce(datname, '(none)'), count(*)::int8 FROM pg_stat_activity
+                WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1
+                """, logger: logger)
+            for try await (database, count) in perDatabase.decode((String, Int).self) {
+                activity.connectionsByDatabase[database] = count
+            }
+            return activity
         } catch {
             throw ServiceError.describing(error, address: endpoint.address)
         }

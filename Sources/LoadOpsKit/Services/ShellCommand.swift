@@ -19,9 +19,12 @@ enum ShellCommand {
         /// The last non-empty line of stdout and stderr together, for a one-line reason.
         var lastLine: String?
         var seconds: Double
+        /// The end of stdout and stderr together, at most the bytes asked for (none by default).
+        var output = ""
     }
 
-    static func run(_ command: String, timeout: Double, workingDirectory: String) async throws -> Outcome {
+    /// - Parameter keepingOutput: bytes of the output's end to keep in `Outcome.output`.
+    static func run(_ command: String, timeout: Double, workingDirectory: String, keepingOutput: Int = 0) async throws -> Outcome {
         let outputPath = NSTemporaryDirectory() + "/loadops-command-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
 
@@ -49,7 +52,13 @@ enum ShellCommand {
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let lastLine = text.split(whereSeparator: \.isNewline).last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
             .map { String($0.prefix(200)) }
-        return Outcome(exitStatus: status, timedOut: status == nil, lastLine: lastLine, seconds: seconds)
+        var output = ""
+        if keepingOutput > 0 {
+            let bytes = Array(text.utf8)
+            output = bytes.count <= keepingOutput ? text
+                : "[… \(bytes.count - keepingOutput) earlier bytes left out]\n" + String(decoding: bytes.suffix(keepingOutput), as: UTF8.self)
+        }
+        return Outcome(exitStatus: status, timedOut: status == nil, lastLine: lastLine, seconds: seconds, output: output)
     }
 
     private static func spawn(_ command: String, outputPath: String, workingDirectory: String) throws -> pid_t {

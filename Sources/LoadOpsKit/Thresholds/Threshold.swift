@@ -2,8 +2,8 @@ import Foundation
 
 /// What a threshold measures. Latencies are milliseconds, rates percent (0-100).
 public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
-    /// `p95`, `p99.9`: `label` is the `results.json` percentile key ("95", "99.9").
-    case percentile(label: String)
+    /// `p95`, `p99.9`, `median`.
+    case percentile(Percentile)
     case minimum
     case mean
     case maximum
@@ -26,7 +26,7 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
         case "min": self = .minimum
         case "avg", "mean": self = .mean
         case "max": self = .maximum
-        case "median", "med": self = .percentile(label: "50")
+        case "median", "med": self = .percentile(.p50)
         case "error_rate": self = .errorRate
         case "success_rate": self = .successRate
         case "rps": self = .requestsPerSecond
@@ -36,16 +36,14 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
         case "outage": self = .outage
         default:
             guard lowered.hasPrefix("p") else { return nil }
-            let label = String(lowered.dropFirst())
-            if label == "100" { self = .maximum; return }
-            guard ReportedPercentiles.all.contains(where: { $0.label == label }) else { return nil }
-            self = .percentile(label: label)
+            guard let percentile = Percentile(rawValue: String(lowered.dropFirst())) else { return nil }
+            self = percentile == .p100 ? .maximum : .percentile(percentile)
         }
     }
 
     public var description: String {
         switch self {
-        case .percentile(let label): return "p\(label)"
+        case .percentile(let percentile): return "p\(percentile.rawValue)"
         case .minimum: return "min"
         case .mean: return "avg"
         case .maximum: return "max"
@@ -77,7 +75,7 @@ public enum ThresholdMetric: Sendable, Equatable, CustomStringConvertible {
             // A bare number is milliseconds here (k6's convention), unlike DurationParser's seconds.
             if let milliseconds = DecimalNumber.parse(trimmed) { return milliseconds }
             do {
-                return try DurationParser.seconds(from: trimmed) * 1000
+                return Milliseconds.from(seconds: try DurationParser.seconds(from: trimmed))
             } catch {
                 throw ThresholdValueError(expected: "a duration such as 500ms, 1s or 1.5s (a plain number is milliseconds)")
             }
@@ -206,24 +204,4 @@ public struct ThresholdError: Error, CustomStringConvertible, Equatable, ExitSta
     }
 
     public var exitStatus: ExitStatus { .badInput }
-}
-
-/// Number formatting shared by the threshold, comparison and summary reports.
-enum ReportNumber {
-    /// `812.35ms`, `1.2ms`, `0ms`.
-    static func milliseconds(_ value: Double) -> String { "\(decimal(value))ms" }
-
-    /// `99.98%`, `0%`, `0.005%` (small error rates keep their significant digit).
-    static func percent(_ value: Double) -> String { "\(decimal(value, places: value != 0 && abs(value) < 0.01 ? 4 : 2))%" }
-
-    /// At most `places` decimals, trailing zeros dropped: `12.5`, `100`, `0.33`.
-    static func decimal(_ value: Double, places: Int = 2) -> String {
-        guard value.isFinite else { return "n/a" }
-        var text = String(format: "%.\(places)f", value)
-        if text.contains(".") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
-        }
-        return text == "-0" ? "0" : text
-    }
 }

@@ -110,8 +110,8 @@ public struct ThresholdSet: Sendable, Equatable {
 
     static func observedValue(_ metric: ThresholdMetric, on endpoint: ResultsDocument.Endpoint) -> Double? {
         switch metric {
-        case .percentile(let label):
-            return endpoint.percentiles[label] ?? (label == "50" ? endpoint.medianMs : nil)
+        case .percentile(let percentile):
+            return endpoint.percentiles[percentile] ?? (percentile == .p50 ? endpoint.medianMs : nil)
         case .minimum: return endpoint.minMs
         case .mean: return endpoint.meanMs
         case .maximum: return endpoint.maxMs

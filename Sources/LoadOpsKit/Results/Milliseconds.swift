@@ -1,0 +1,36 @@
+import Foundation
+import Histogram
+
+/// The one conversion to milliseconds, the unit of every latency loadops reports: the histograms
+/// record microseconds, and durations are seconds.
+public enum Milliseconds {
+    public static func from(microseconds: Double) -> Double { microseconds / 1000 }
+
+    public static func from(seconds: Double) -> Double { seconds * 1000 }
+
+    /// Rounded to three decimals: a time in seconds to the millisecond, a latency in milliseconds
+    /// to the microsecond (finer digits are noise of the measurement).
+    static func roundedToThousandths(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}
+
+/// A latency histogram's figures in milliseconds; each is 0 when nothing was recorded.
+extension Histogram where Count == UInt64 {
+    public func milliseconds(at percentile: Percentile) -> Double {
+        totalCount > 0 ? Milliseconds.from(microseconds: Double(valueAtPercentile(percentile.percent))) : 0
+    }
+
+    /// Exact smallest recorded latency.
+    public var minimumMilliseconds: Double {
+        totalCount > 0 ? Milliseconds.from(microseconds: Double(min)) : 0
+    }
+
+    /// Exact largest recorded latency.
+    public var maximumMilliseconds: Double {
+        totalCount > 0 ? Milliseconds.from(microseconds: Double(maxRecorded)) : 0
+    }
+
+    /// Mean latency, within the histogram's precision.
+    public var meanMilliseconds: Double {
+        totalCount > 0 ? Milliseconds.from(microseconds: mean) : 0
+    }
+}
