@@ -1,16 +1,16 @@
 # loadops — build, demo, tests. A fresh machine needs only `make demo` and `make test`:
 # every target installs what it needs that is missing.
 SWIFT ?= swift
-APT_PACKAGES = nginx postgresql redis-server openssl
+APT_PACKAGES = nginx postgresql redis-server openssl chromium chromium-driver
 BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
-PIP_PACKAGES = locust
+PIP_PACKAGES = locust selenium
 
 .PHONY: build release install install-binary demo test bench bench-smoke deps deps-apt deps-bench deps-pip clean
 
 deps: deps-apt deps-pip
 
-# Debian packages the tests use: nginx, PostgreSQL and Redis (servers nobody here wrote), and openssl
-# (the tests' self-signed certificates).
+# Debian packages the tests use: nginx, PostgreSQL and Redis (servers nobody here wrote), openssl
+# (the tests' self-signed certificates), and Chromium with its WebDriver (the HTML report opened in a real browser).
 deps-apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -22,9 +22,11 @@ deps-apt:
 deps-bench:
 	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 
-# Python packages the tests use: a real Locust to compare CSV formats against.
+# Python packages the tests use: a real Locust to compare CSV formats against, and Selenium to drive
+# Chromium (each package's module has its name).
 deps-pip:
-	@python3 -c "import locust" 2>/dev/null || { echo "installing Locust from PyPI"; python3 -m pip install -q $(PIP_PACKAGES); }
+	@missing=""; for p in $(PIP_PACKAGES); do python3 -c "import $$p" 2>/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing from PyPI:$$missing"; python3 -m pip install -q $$missing; fi
 
 build:
 	$(SWIFT) build

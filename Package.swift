@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
         // Already built for postgres-nio; SHA-256 of archive manifests.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // `loadops run --metrics-listen`: the Prometheus text format of a run's live figures.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .executableTarget(
@@ -42,6 +44,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: [
                 // The generator's hot path touches per-loop state on every request; dynamic

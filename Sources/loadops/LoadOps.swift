@@ -16,7 +16,7 @@ struct LoadOps: AsyncParsableCommand {
             130 interrupted (partial results saved).
             """,
         version: LoadOpsKitVersion.string,
-        subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self, ArchiveCommand.self, HistoryCommand.self, ImportCommand.self, CompareCommand.self, BaselineCommand.self, SummaryCommand.self, PreflightCommand.self, CleanupCommand.self, MonitorCommand.self]
+        subcommands: [RunCommand.self, DemoCommand.self, TargetCommand.self, ConfigCommand.self, InitCommand.self, ArchiveCommand.self, HistoryCommand.self, ImportCommand.self, CompareCommand.self, BaselineCommand.self, SummaryCommand.self, ReportCommand.self, PreflightCommand.self, CleanupCommand.self, MonitorCommand.self, UICommand.self, LocustfileCommand.self, WorkerCommand.self]
     )
 
     /// ArgumentParser's own entry point, except that errors are printed in the commands' one style

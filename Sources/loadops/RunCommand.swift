@@ -10,6 +10,11 @@ struct RunCommand: AsyncParsableCommand {
             Settings come from loadops.yml (or --config), then the LOAD_TEST_* variables of the \
             environment and .env.load-testing, then these flags. Load only goes to loopback and to \
             hosts listed in allow_hosts. Ctrl-C stops the load and saves what was collected (exit 130).
+
+            --engine locust (or engine: locust in loadops.yml) sends the load with Locust instead: \
+            loadops writes locustfile.py into the results folder and runs Locust headless, alone, with \
+            --workers N local worker processes, or waiting for --expect-workers N workers started on \
+            other machines with the printed `loadops worker --master HOST:PORT` command.
             """
     )
 
@@ -52,6 +57,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Cleanup: allow an environment marked production.")
     var allowProduction = false
 
+    @Option(help: ArgumentHelp(
+        "Serve the run's live figures in the Prometheus text format at http://HOST:PORT/metrics (a port alone: loopback).",
+        valueName: "host:port"))
+    var metricsListen: String?
+
+    @Option(help: ArgumentHelp("Keep serving /metrics this long after the results are written (default 0s).", valueName: "duration"))
+    var metricsLinger: String?
+
+    @OptionGroup var engine: EngineOptions
+
     func run() async throws {
         let stop = StopSignal()
         let trap = InterruptTrap(stop: stop)
@@ -61,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { console.closeLog() }
         do {
             var request = RunRequest(
-                configPath: load.configFile.path, overrides: load.overrides(),
+                configPath: load.configFile.path, overrides: engine.applied(to: load.overrides()),
                 environment: ProcessInfo.processInfo.environment,
                 workingDirectory: FileManager.default.currentDirectoryPath, threads: threads,
                 databasePath: noHistory ? nil : database.path, baseline: baseline,
@@ -69,6 +84,9 @@ struct RunCommand: AsyncParsableCommand {
             request.preflight = preflight
             request.cleanup = cleanup
             request.postTest = postTest
+            request.metricsListen = metricsListen
+            request.metricsLinger = metricsLinger
+            request.locust = engine.locustOptions
             request.junitPath = junit.map { UserPath.resolve($0, relativeTo: FileManager.default.currentDirectoryPath) }
             request.cleanupOptions = CleanupOptions(
                 assumeYes: yes, allowProduction: allowProduction,

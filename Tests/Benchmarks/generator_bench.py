@@ -190,7 +190,8 @@ class Tools:
     def locust(self, connections, seconds):
         locustfile = os.path.join(self.workdir, "locustfile.py")
         with open(locustfile, "w") as f:
-            f.write("from locust import HttpUser, task\n\nclass Bench(HttpUser):\n    @task\n    def root(self):\n"
+            # FastHttpUser: Locust's fast client (geventhttpclient), its best configuration for raw throughput.
+            f.write("from locust import FastHttpUser, task\n\nclass Bench(FastHttpUser):\n    @task\n    def root(self):\n"
                     "        self.client.get('/')\n")
         prefix = os.path.join(self.workdir, "locust")
         out, cpu, rss, wall, _ = timed([sys.executable, "-m", "locust", "-f", locustfile, "--headless", "-u", str(connections),
@@ -282,6 +283,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--baseline-binary", help="an earlier loadops build, measured side by side with --binary "
                         "(row \"loadops (baseline)\"): a before/after comparison on the same machine, in the same run")
+    parser.add_argument("--baseline-label", help="how BENCHMARKS.md names the baseline build (default: its path)")
     args = parser.parse_args()
     seconds = 2 if args.quick else args.seconds
     reps = 1 if args.quick else args.repetitions
@@ -349,6 +351,11 @@ def main():
         tool_version(["nginx", "-v"]),
     ]))
     lines.append("")
+    if args.baseline_binary:
+        lines.append(f"`loadops (baseline)` is an earlier build ({args.baseline_label or args.baseline_binary}), "
+                     "run side by side with this one: the ratio between the two is the change's own effect, "
+                     "whatever else the machine was doing.")
+        lines.append("")
     for name, connections, rate, names in scenarios:
         lines.append(f"## {name}")
         lines.append("")

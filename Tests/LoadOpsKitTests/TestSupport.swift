@@ -49,6 +49,11 @@ enum TestSupport {
 
     /// A plain HTTP GET over loopback, for reading a server's own counters.
     static func httpGet(port: Int, path: String) throws -> String {
+        try httpExchange(port: port, request: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    }
+
+    /// Sends `request` as written to 127.0.0.1:`port` and reads the answer until the server closes.
+    static func httpExchange(port: Int, request: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -61,7 +66,6 @@ enum TestSupport {
             }
         }
         guard connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = Data()
         var chunk = [UInt8](repeating: 0, count: 4096)

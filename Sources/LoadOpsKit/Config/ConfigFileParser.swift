@@ -46,7 +46,7 @@ struct ConfigFileParser {
 
     static let topLevelKeys = [
         "host", "allow_hosts", "environment", "insecure", "follow_redirects", "output", "load", "endpoints", "credentials", "thresholds",
-        "redact_query", "monitor", "abort", "warnings", "incident",
+        "redact_query", "monitor", "abort", "warnings", "incident", "engine",
     ]
     static let loadKeys = [
         "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages",
@@ -86,6 +86,13 @@ struct ConfigFileParser {
                 .map { try $0.string(expected: "a shell command") }
         }
         if let thresholds = top["thresholds"] { config.thresholds = try parseThresholds(thresholds) }
+        if let engine = top["engine"] {
+            let name = try engine.string(expected: "builtin or locust")
+            guard let parsed = LoadEngine(rawValue: name.lowercased()) else {
+                throw engine.error("expected builtin or locust, got \"\(name)\"")
+            }
+            config.engine = parsed
+        }
         if let names = top["redact_query"] {
             config.redactQuery = try names.listOrSingle(expected: "a list of query parameter names such as [sig, session_id]")
                 .map { try $0.string(expected: "a query parameter name") }

@@ -16,11 +16,13 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var rate: String?
     public var insecure: Bool?
     public var environment: String?
+    /// `--engine builtin|locust`.
+    public var engine: LoadEngine?
 
     public init(
         host: String? = nil, usersMax: Int? = nil, spawnRate: Double? = nil, duration: String? = nil,
         output: String? = nil, model: LoadModel? = nil, rate: String? = nil, insecure: Bool? = nil,
-        environment: String? = nil
+        environment: String? = nil, engine: LoadEngine? = nil
     ) {
         self.host = host
         self.usersMax = usersMax
@@ -31,6 +33,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         self.rate = rate
         self.insecure = insecure
         self.environment = environment
+        self.engine = engine
     }
 }
 
@@ -175,6 +178,7 @@ public enum ConfigLoader {
         }
         if let insecure = overrides.insecure { config.insecure = insecure }
         if let environment = overrides.environment { config.environment = environment }
+        if let engine = overrides.engine { config.engine = engine }
     }
 
     private static func read<T>(_ text: String, _ rule: ValueRule<T>, at location: SourceLocation) throws -> T {

@@ -11,6 +11,7 @@ public enum ConfigRenderer {
         if let environment = config.environment { lines.append("environment: \(scalar(environment))") }
         lines.append("insecure: \(config.insecure)")
         lines.append("follow_redirects: \(config.followRedirects)")
+        if config.engine != .builtin { lines.append("engine: \(config.engine.rawValue)") }
         lines.append("output: \(scalar(config.output))")
         if !config.redactQuery.isEmpty { lines.append("redact_query: \(flowList(config.redactQuery.map(scalar)))") }
         lines += loadSection(config.load)

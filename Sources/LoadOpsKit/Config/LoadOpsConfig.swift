@@ -35,6 +35,8 @@ public struct LoadOpsConfig: Sendable, Equatable {
     /// Commands whose output an aborted run's `incident.md` keeps (`incident:`), such as
     /// `docker-compose logs backend --tail=100`.
     public var incidentCommands: [String] = []
+    /// What sends the load (`engine:`): loadops's own generator, or Locust driven by loadops.
+    public var engine = LoadEngine.builtin
 
     /// The results folder when neither the configuration nor a flag names one.
     public static let defaultOutput = "load_test_reports"

@@ -17,6 +17,8 @@ public struct LoadPlan: Sendable {
     public var followRedirects = true
     /// Hosts besides loopback the configuration allows: a redirect anywhere else is a failure naming it.
     public var allowHosts: [String] = []
+    /// Users or rate changed while the load runs (the web UI); nil keeps to the plan.
+    public var control: LoadControl?
 
     public init(target: TargetAddress, endpoints: [EndpointConfig], load: LoadSettings,
                 authorizations: [String] = [], insecure: Bool = false, threads: Int? = nil) {
@@ -99,7 +101,7 @@ public struct GeneratorOutcome: Sendable {
 public enum LoadGenerator {
     public static func run(plan: LoadPlan, stop: StopSignal, observers: [any RunObserver] = []) async throws -> GeneratorOutcome {
         let prepared = try checked(plan)
-        let schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
+        var schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
         let planned = schedule?.duration ?? plan.load.plannedDuration
         let users = UserCountSchedule(users: plan.load.users, spawnRate: plan.load.spawnRate, stages: plan.load.stages)
 
@@ -143,9 +145,11 @@ public enum LoadGenerator {
 
         func collect(elapsed: Double) async {
             var interval = IntervalSnapshot.empty()
+            var endpointTotals: [EndpointRunningTotals] = []
             for worker in workers {
                 if let snapshot = try? await worker.eventLoop.submit({ worker.takeInterval() }).get() {
                     interval.add(snapshot)
+                    EndpointRunningTotals.add(snapshot.endpointTotals, to: &endpointTotals)
                 }
             }
             let seconds = max(elapsed - (series.last?.elapsed ?? 0), 0.001)
@@ -159,7 +163,8 @@ public enum LoadGenerator {
                 p99: interval.latency.milliseconds(at: .p99),
                 totalRequests: totals.requests, totalFailures: totals.failures,
                 plannedDuration: planned, totalFailuresByKind: totals.failureKinds, queued: interval.queued,
-                targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) })
+                targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) },
+                endpoints: endpointTotals)
             series.append(second.recorded)
             peakUsers = max(peakUsers, interval.users)
             for observer in observers { observer.runProgressed(second, stop: stop) }
@@ -173,7 +178,8 @@ public enum LoadGenerator {
             }
             if elapsed >= planned { break }
             if schedule == nil {
-                let next = users.next(current: currentUsers, elapsed: elapsed, step: step)
+                let next = plan.control?.users.map { users.next(current: currentUsers, toward: Double($0), step: step) }
+                    ?? users.next(current: currentUsers, elapsed: elapsed, step: step)
                 if Int(next) != Int(currentUsers) || elapsed < step {
                     let total = Int(next)
                     for (index, worker) in closedWorkers.enumerated() {
@@ -182,6 +188,10 @@ public enum LoadGenerator {
                     }
                 }
                 currentUsers = next
+            } else if let rate = plan.control?.takeRate(), let current = schedule {
+                let changed = current.changingRate(to: rate, at: elapsed)
+                schedule = changed
+                for worker in openWorkers { worker.eventLoop.execute { worker.reschedule(changed) } }
             }
             if elapsed >= nextTick {
                 await collect(elapsed: elapsed)

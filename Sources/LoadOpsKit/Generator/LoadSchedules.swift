@@ -25,7 +25,6 @@ public struct ArrivalRateSchedule: Sendable, Equatable {
         if stages.isEmpty {
             segments.append(Segment(start: 0, duration: duration, fromRate: rate, toRate: rate, arrivalsBefore: 0))
             start = duration
-            before = rate * duration
         } else {
             var previous = 0.0
             for stage in stages where stage.duration > 0 {
@@ -37,10 +36,34 @@ public struct ArrivalRateSchedule: Sendable, Equatable {
                 previous = stage.target
             }
         }
+        self.init(segments: segments, duration: start)
+    }
+
+    private init(segments: [Segment], duration: Double) {
         self.segments = segments
-        self.duration = start
+        self.duration = duration
         // Arrival n is due when n arrivals have been scheduled; those due before the end are sent.
-        self.totalArrivals = Int((before - 1e-9).rounded(.up))
+        let arrivals = segments.last.map { $0.arrivalsBefore + $0.arrivals } ?? 0
+        self.totalArrivals = Int((arrivals - 1e-9).rounded(.up))
+    }
+
+    /// This schedule until `elapsed`, then `newRate` until the same end: the arrivals due before the
+    /// change keep their numbers and times, the later ones follow the new rate.
+    public func changingRate(to newRate: Double, at elapsed: Double) -> ArrivalRateSchedule {
+        let cut = min(max(elapsed, 0), duration)
+        var kept: [Segment] = []
+        for var segment in segments where segment.start < cut {
+            if segment.start + segment.duration > cut {
+                segment.toRate = rate(at: cut)
+                segment.duration = cut - segment.start
+            }
+            kept.append(segment)
+        }
+        if duration > cut {
+            let before = kept.last.map { $0.arrivalsBefore + $0.arrivals } ?? 0
+            kept.append(Segment(start: cut, duration: duration - cut, fromRate: newRate, toRate: newRate, arrivalsBefore: before))
+        }
+        return ArrivalRateSchedule(segments: kept, duration: duration)
     }
 
     /// Seconds from the start at which arrival `n` (0-based) is due.
@@ -106,7 +129,11 @@ public struct UserCountSchedule: Sendable, Equatable {
 
     /// Moves `current` toward the target at `elapsed`, by at most `spawnRate × step` users.
     public func next(current: Double, elapsed: Double, step: Double) -> Double {
-        let goal = target(at: elapsed)
+        next(current: current, toward: target(at: elapsed), step: step)
+    }
+
+    /// Moves `current` toward `goal`, by at most `spawnRate × step` users.
+    public func next(current: Double, toward goal: Double, step: Double) -> Double {
         let limit = spawnRate * step
         if goal > current { return min(goal, current + limit) }
         return max(goal, current - limit)

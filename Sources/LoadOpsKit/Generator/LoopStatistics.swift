@@ -67,7 +67,8 @@ final class LoopStatistics {
     func takeInterval(users: Int, connections: Int, queued: Int) -> IntervalSnapshot {
         let snapshot = IntervalSnapshot(
             requests: intervalRequests, failures: intervalFailures, latency: intervalLatency,
-            failureKinds: intervalFailureKinds, users: users, connections: connections, queued: queued)
+            failureKinds: intervalFailureKinds, users: users, connections: connections, queued: queued,
+            endpointTotals: endpoints.map(EndpointRunningTotals.init))
         intervalRequests = 0
         intervalFailures = 0
         intervalLatency = LatencyHistograms.make()
@@ -85,6 +86,9 @@ struct IntervalSnapshot: Sendable {
     var users: Int
     var connections: Int
     var queued: Int
+    /// Each endpoint's totals on this loop since the start, for the live metrics: running totals,
+    /// not the interval's, so `add` leaves them to the coordinator, which adds up the loops'.
+    var endpointTotals: [EndpointRunningTotals] = []
 
     static func empty() -> IntervalSnapshot {
         IntervalSnapshot(requests: 0, failures: 0, latency: LatencyHistograms.make(), failureKinds: [:], users: 0, connections: 0, queued: 0)

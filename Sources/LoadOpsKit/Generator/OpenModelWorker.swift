@@ -11,7 +11,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     let eventLoop: EventLoop
     private let shared: LoopShared
     private var chooser: EndpointChooser
-    private let schedule: ArrivalRateSchedule
+    private var schedule: ArrivalRateSchedule
     private let timeoutNanos: UInt64
     private let loopIndex: Int
     private let loopCount: Int
@@ -56,6 +56,14 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
 
     private func intendedNanos(ofArrival n: Int) -> UInt64 {
         startNanos &+ UInt64(schedule.time(ofArrival: n) * 1e9)
+    }
+
+    /// The rate changed while the load runs (`LoadControl`): the arrivals not yet sent follow `schedule`.
+    func reschedule(_ schedule: ArrivalRateSchedule) {
+        self.schedule = schedule
+        tick?.cancel()
+        tick = nil
+        scheduleNextTick()
     }
 
     private func scheduleNextTick() {

@@ -21,7 +21,7 @@ extension HistoryReport {
         return runDetail(summary, endpoints: try store.endpoints(runID: id), thresholds: try store.thresholds(runID: id),
                          archives: try store.archives(runID: id), warnings: document?.warnings ?? [],
                          warningSigns: document?.warningSigns ?? [], monitor: document?.monitor,
-                         stopReason: document?.status == .completed ? nil : document?.stopReason)
+                         stopReason: document?.status == .completed ? nil : document?.stopReason, engine: document?.engine)
     }
 
     /// A metric across the runs `request` chooses.

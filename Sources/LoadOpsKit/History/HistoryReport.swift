@@ -20,10 +20,11 @@ public enum HistoryReport {
     /// `loadops history show RUN`.
     public static func runDetail(_ run: RunSummaryRow, endpoints: [HistoryEndpointRow], thresholds: [ThresholdRow],
                                  archives: [ArchiveRow], warnings: [String], warningSigns: [WarningRecord] = [],
-                                 monitor: MonitorRecording? = nil, stopReason: String? = nil,
+                                 monitor: MonitorRecording? = nil, stopReason: String? = nil, engine: String? = nil,
                                  timeZone: TimeZone = .current) -> String {
         var lines: [String] = []
         lines.append("run \(run.id) · \(run.status) · \(run.source)")
+        if let engine { lines.append("engine     \(engine)") }
         if let stopReason { lines.append("stopped    \(stopReason)") }
         lines.append("started    \(time(run.startedAt, timeZone, seconds: true))")
         lines.append("ended      \(time(run.endedAt, timeZone, seconds: true)) (\(duration(run.durationSeconds)))")

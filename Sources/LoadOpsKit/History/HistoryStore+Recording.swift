@@ -6,6 +6,7 @@ public enum RunSource {
     public static let loadops = "loadops"
     public static let importedResults = "import:results.json"
     public static let importedLocustCSV = "import:locust-csv"
+    public static let importedK6Summary = "import:k6-summary"
 }
 
 extension HistoryStore {

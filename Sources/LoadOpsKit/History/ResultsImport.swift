@@ -1,7 +1,7 @@
 import Foundation
 
 /// `loadops import`: results made elsewhere recorded in the history, a loadops `results.json` (or
-/// baseline) or a Locust `--csv` prefix. Every source is read before anything is recorded, so a bad
+/// baseline), a Locust `--csv` prefix or a k6 end-of-test summary JSON. Every source is read before anything is recorded, so a bad
 /// file records nothing; a document already in the history is not recorded twice.
 public struct ResultsImport: Sendable {
     /// results.json files, baselines, Locust prefixes (or their `_stats.csv` files), as typed.
@@ -36,6 +36,7 @@ public struct ResultsImport: Sendable {
                 lines.append("note: " + LocustCSVImporter.roundingNote)
                 notedRounding = true
             }
+            if entry.source == RunSource.importedK6Summary { lines.append("note: " + K6SummaryImporter.limitsNote) }
         }
         return lines
     }
@@ -55,6 +56,10 @@ public struct ResultsImport: Sendable {
             return (LocustCSVImporter.statsPath(prefix: prefix), document, RunSource.importedLocustCSV)
         }
         guard manager.fileExists(atPath: source) else { throw ImportSourceMissing(path: source) }
+        // A k6 summary (`--summary-export`, or handleSummary's data) has `metrics.http_reqs` and no schema_version.
+        if let data = manager.contents(atPath: source), K6SummaryImporter.looksLikeSummary(data) {
+            return (source, try K6SummaryImporter.document(path: source, host: host, environment: environment), RunSource.importedK6Summary)
+        }
         return (source, try ResultsDocument.load(from: source), RunSource.importedResults)
     }
 }

@@ -12,12 +12,6 @@ public struct IncidentReport: Sendable, Equatable {
         public var outcome: String
         /// The first bytes of the body, as text.
         public var bodyStart: String
-
-        public init(endpoint: String, outcome: String, bodyStart: String) {
-            self.endpoint = endpoint
-            self.outcome = outcome
-            self.bodyStart = bodyStart
-        }
     }
 
     /// A command of the configuration's `incident:` list and what it printed.
@@ -27,12 +21,6 @@ public struct IncidentReport: Sendable, Equatable {
         public var status: String
         /// Standard output and error, cut to the last `IncidentInvestigation.outputLimit` bytes.
         public var output: String
-
-        public init(command: String, status: String, output: String) {
-            self.command = command
-            self.status = status
-            self.output = output
-        }
     }
 
     /// A part that is there, or why it is not.
@@ -66,25 +54,6 @@ public struct IncidentReport: Sendable, Equatable {
 
     public static func == (lhs: IncidentReport, rhs: IncidentReport) -> Bool {
         lhs.markdown == rhs.markdown
-    }
-
-    public init(title: String, rule: String, firedAfter: Double, firedAt: Date, lastSecond: String? = nil,
-                activeWarnings: [String] = [], monitor: [String] = [], failures: [(kind: String, count: UInt64)] = [],
-                sampleAnswers: [SampleAnswer] = [], health: Part<String>, slowStatements: Part<[[String]]>? = nil,
-                redisMemory: Part<String>? = nil, commands: [CommandOutput] = []) {
-        self.title = title
-        self.rule = rule
-        self.firedAfter = firedAfter
-        self.firedAt = firedAt
-        self.lastSecond = lastSecond
-        self.activeWarnings = activeWarnings
-        self.monitor = monitor
-        self.failures = failures
-        self.sampleAnswers = sampleAnswers
-        self.health = health
-        self.slowStatements = slowStatements
-        self.redisMemory = redisMemory
-        self.commands = commands
     }
 
     public static let fileName = "incident.md"

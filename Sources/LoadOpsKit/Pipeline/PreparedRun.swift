@@ -18,6 +18,10 @@ public struct PreparedRun: Sendable {
     public var postTest: CleanupChecklist?
     public var outputFolder: String
     public var databasePath: String?
+    /// `--metrics-listen`: already listening, so a port in use is found here.
+    public var metrics: LiveMetricsEndpoint?
+    /// What sends the load: the request's sender, or Locust when the configuration chooses it.
+    public var sender: any LoadSender
 
     public static func prepare(_ request: RunRequest) throws -> PreparedRun {
         let config = try ConfigLoader.load(path: request.configPath, environment: request.environment,
@@ -45,9 +49,13 @@ public struct PreparedRun: Sendable {
 
         let outputFolder = UserPath.resolve(config.output, relativeTo: request.workingDirectory)
         try OutputFolderProbe.checkWritable(outputFolder)
+        let sender = try LocustLoadSender.choose(for: config, request: request, outputFolder: outputFolder)
+        // Last: once it listens, nothing here may fail.
+        let metrics = try LiveMetricsEndpoint.start(
+            MetricsListenSettings.parse(listen: request.metricsListen, linger: request.metricsLinger), plan: plan)
         return PreparedRun(request: request, config: config, target: target, plan: plan, thresholds: thresholds,
                            baselineSpec: baselineSpec, preflight: preflight, cleanup: cleanup, postTest: postTest,
-                           outputFolder: outputFolder, databasePath: databasePath)
+                           outputFolder: outputFolder, databasePath: databasePath, metrics: metrics, sender: sender)
     }
 
     /// A cleanup checklist, parsed and allowed to run (production guard, confirmation of its destructive steps).

@@ -22,10 +22,18 @@ public struct RunRequest: Sendable {
     public var cleanupOptions = CleanupOptions()
     /// Watch the load besides the console (which always does); any may stop it with a reason.
     public var observers: [any RunObserver] = []
+    /// Told of each warning sign as it starts and clears, and of an abort, as the console is (the web UI).
+    public var watchEvents: (@Sendable (WatchEvent) -> Void)?
     /// Also write JUnit XML here (`--junit FILE`).
     public var junitPath: String?
-    /// Sends the load (the SwiftNIO generator unless a test says otherwise).
+    /// Serve the live metrics here (`--metrics-listen HOST:PORT`), and that long after the results
+    /// are written (`--metrics-linger`, a duration).
+    public var metricsListen: String?
+    public var metricsLinger: String?
+    /// Sends the load (the SwiftNIO generator unless a test says otherwise, or the configuration asks for Locust).
     public var sender: any LoadSender = NIOLoadSender()
+    /// With the Locust engine: local workers, remote workers and where the master listens.
+    public var locust = LocustRunOptions()
 
     public init(configPath: String?, overrides: ConfigOverrides, environment: [String: String],
                 workingDirectory: String, threads: Int? = nil,
@@ -97,6 +105,8 @@ public enum RunError: Error, CustomStringConvertible, ExitStatusProviding {
 public enum RunPipeline {
     public static func run(_ request: RunRequest, console: RunConsole, stop: StopSignal) async throws -> RunReport {
         let prepared = try PreparedRun.prepare(request)
+        // The live metrics answer until the pipeline ends, whichever way it ends.
+        defer { prepared.metrics?.close() }
         let config = prepared.config
         var cleanupOptions = request.cleanupOptions
         cleanupOptions.stop = stop
@@ -124,6 +134,7 @@ public enum RunPipeline {
         let outputFolder = prepared.outputFolder
         console.openLog(at: (outputFolder as NSString).appendingPathComponent(ResultsWriter.logFileName))
         console.line(describe(config, target: prepared.target, plan: prepared.plan))
+        if let metrics = prepared.metrics { console.line("Live metrics: \(metrics.url)") }
         let load = try await WatchedLoad.run(prepared, request: request, console: console, stop: stop)
         let outcome = load.outcome
 
@@ -179,7 +190,8 @@ public enum RunPipeline {
         let assessment = RunAssessment.assess(document, outcomes: document.thresholds ?? [], baseline: baseline,
                                               tolerance: request.tolerance,
                                               postTestFailed: postTestReport.map { !$0.succeeded } ?? false)
-        files += try ReportWriters.write(ReportWriters.list(junitPath: request.junitPath), assessment, to: outputFolder)
+        files += try ReportWriters.write(ReportWriters.list(junitPath: request.junitPath, databasePath: prepared.databasePath),
+                                         assessment, to: outputFolder)
 
         // What the reader sees.
         console.line("")
@@ -211,6 +223,7 @@ public enum RunPipeline {
                      + elsewhere.map { ", \($0)" }.joined() + (runID.map { "; recorded as run \($0)" } ?? ""))
         if let postTestReport { print(postTestReport.text, to: console) }
         console.verdict(assessment.verdict.headline, passed: assessment.verdict.passed)
+        await prepared.metrics?.linger(stop: stop)
         return RunReport(result: result, document: document, outputFolder: outputFolder, files: files,
                          thresholds: assessment.thresholds, comparison: assessment.comparison, verdict: assessment.verdict,
                          runID: runID)
@@ -275,7 +288,11 @@ public enum RunPipeline {
         }
         text += " for \(ReportNumber.clock(load.plannedDuration, rounding: .down)) against \(target.displayURL)"
         text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
-        text += ", \(plan.threads) event loop\(plan.threads == 1 ? "" : "s")"
+        if config.engine == .locust {
+            text += ", on Locust"
+        } else {
+            text += ", \(plan.threads) event loop\(plan.threads == 1 ? "" : "s")"
+        }
         return text
     }
 

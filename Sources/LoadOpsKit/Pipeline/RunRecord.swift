@@ -12,10 +12,13 @@ public struct RunRecord: Sendable {
         let config = prepared.config
         var result = RunResult(
             status: outcome.stopReason.status, startTime: outcome.startTime, endTime: outcome.endTime, config: config.redacted(),
-            endpoints: outcome.endpoints, coordinatedOmissionCorrected: config.load.model == .open,
+            endpoints: outcome.endpoints, coordinatedOmissionCorrected: config.load.model == .open && config.engine == .builtin,
             timeSeries: outcome.timeSeries, peakUsers: outcome.peakUsers, droppedArrivals: outcome.droppedArrivals,
             warnings: [], stopReason: outcome.stopReason)
         result.warnings = RunWarnings.detect(in: result)
+        if let locust = prepared.sender as? LocustLoadSender {
+            result.warnings += locust.warnings(for: outcome) + ["measured by Locust: " + LocustCSVImporter.roundingNote]
+        }
         var document = ResultsDocument.make(from: result)
         document.warningSigns = load.warnings.isEmpty ? nil : load.warnings
         document.monitor = load.monitor

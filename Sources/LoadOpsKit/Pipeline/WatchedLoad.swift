@@ -22,7 +22,10 @@ struct WatchedLoad: Sendable {
 
     static func run(_ prepared: PreparedRun, request: RunRequest, console: RunConsole, stop: StopSignal) async throws -> WatchedLoad {
         let config = prepared.config
-        let watch = config.watch.watch(monitor: config.monitor) { event in console.watchEvent(event) }
+        let watch = config.watch.watch(monitor: config.monitor) { event in
+            console.watchEvent(event)
+            request.watchEvents?(event)
+        }
         let rounds = RoundLog()
         let sampler = MonitorSampler(settings: config.monitor, environment: request.environment,
                                      workingDirectory: request.workingDirectory)
@@ -36,7 +39,8 @@ struct WatchedLoad: Sendable {
                 }
             }
             defer { group.cancelAll() }
-            return try await request.sender.send(plan: prepared.plan, stop: stop, observers: [watch, console] + request.observers)
+            let metrics = prepared.metrics.map { [$0.observer(watching: watch)] } ?? []
+            return try await prepared.sender.send(plan: prepared.plan, stop: stop, observers: [watch, console] + metrics + request.observers)
         }
         let taken = rounds.all
         var recording: MonitorRecording?

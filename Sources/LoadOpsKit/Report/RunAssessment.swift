@@ -36,7 +36,7 @@ public struct RunAssessment: Sendable {
     }
 }
 
-/// One report made from an assessment: RESULTS_SUMMARY.md, JUnit XML, and later the HTML report.
+/// One report made from an assessment: RESULTS_SUMMARY.md, load_test_report.html, JUnit XML.
 /// `loadops run` and `loadops summary` write the same list (`ReportWriters.list`).
 public protocol ReportWriter: Sendable {
     /// Writes the report into `folder` (or where the writer was told) and returns the paths written.
@@ -44,9 +44,10 @@ public protocol ReportWriter: Sendable {
 }
 
 public enum ReportWriters {
-    /// The reports of a run: always the summary, JUnit XML when asked for.
-    public static func list(junitPath: String?) -> [any ReportWriter] {
-        var writers: [any ReportWriter] = [SummaryMarkdownWriter()]
+    /// The reports of a run: always the summary and the HTML report (with the p95 trend from
+    /// `databasePath` when the run is recorded there), JUnit XML when asked for.
+    public static func list(junitPath: String?, databasePath: String? = nil) -> [any ReportWriter] {
+        var writers: [any ReportWriter] = [SummaryMarkdownWriter(), HTMLReportWriter(databasePath: databasePath)]
         if let junitPath { writers.append(JUnitWriter(path: junitPath)) }
         return writers
     }
@@ -89,10 +90,18 @@ extension RunAssessment {
                                       databasePath: String, workingDirectory: String) throws -> RunAssessment {
         let folder = UserPath.resolve(folder, relativeTo: workingDirectory)
         let document = try ResultsDocument.load(from: (folder as NSString).appendingPathComponent(ResultsWriter.resultsFileName))
+        return try ofSaved(document, baseline: spec, tolerance: tolerance, databasePath: databasePath, workingDirectory: workingDirectory)
+    }
+
+    /// A saved run (a results file, or run `runID` of the history) judged as `loadops run` judged it;
+    /// `previous` as the baseline is the run before `runID`.
+    public static func ofSaved(_ document: ResultsDocument, runID: Int64? = nil, baseline spec: String?,
+                               tolerance: ComparisonTolerance, databasePath: String, workingDirectory: String) throws -> RunAssessment {
         let thresholds = try ThresholdSet.parse(document.config.thresholds)
         var baseline: Result<ResolvedResults, any Error>?
         if let spec {
-            baseline = .success(try ResultsLocator.resolve(spec, databasePath: databasePath, workingDirectory: workingDirectory))
+            baseline = .success(try ResultsLocator.resolve(spec, databasePath: databasePath, workingDirectory: workingDirectory,
+                                                           relativeTo: runID))
         } else if FileManager.default.fileExists(atPath: UserPath.resolve(BaselineStore.defaultPath, relativeTo: workingDirectory)) {
             baseline = Result {
                 try ResultsLocator.resolve(BaselineStore.defaultPath, databasePath: databasePath, workingDirectory: workingDirectory)

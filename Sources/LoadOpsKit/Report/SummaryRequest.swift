@@ -30,7 +30,8 @@ public struct SummaryRequest: Sendable {
         let assessment = try RunAssessment.ofSavedResults(
             in: output, baseline: baseline, tolerance: tolerance, databasePath: databasePath,
             workingDirectory: workingDirectory)
-        let paths = try ReportWriters.write(ReportWriters.list(junitPath: junitPath), assessment,
+        let databaseFile = UserPath.resolve(databasePath, relativeTo: workingDirectory)
+        let paths = try ReportWriters.write(ReportWriters.list(junitPath: junitPath, databasePath: databaseFile), assessment,
                                             to: UserPath.resolve(output, relativeTo: workingDirectory))
         var lines: [String] = []
         if !assessment.thresholds.isEmpty {

@@ -16,7 +16,7 @@ extension ResultsDocument {
             // The rate the run aimed at: the endpoints' own rates plus `load.rate`'s share.
             load.rate = LoadPlan.openModelRates(endpoints: result.config.endpoints, load: result.config.load).reduce(0, +)
         }
-        return ResultsDocument(
+        var document = ResultsDocument(
             schemaVersion: currentSchemaVersion,
             tool: "loadops",
             toolVersion: LoadOpsKitVersion.string,
@@ -42,6 +42,8 @@ extension ResultsDocument {
             availability: result.timeSeries.isEmpty ? nil : Availability.measure(result.timeSeries),
             config: EffectiveConfig(result.config)
         )
+        if result.config.engine != .builtin { document.engine = result.config.engine.rawValue }
+        return document
     }
 
     /// Dates are written with millisecond precision; rounding here keeps a written and re-read document equal.

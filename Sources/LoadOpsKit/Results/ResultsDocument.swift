@@ -43,6 +43,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var warningSigns: [WarningRecord]? = nil
     /// What the monitor sampled during the run; absent when nothing was monitored.
     public var monitor: MonitorRecording? = nil
+    /// What sent the load when it was not loadops's own generator (`locust`); absent for the built-in engine.
+    public var engine: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -72,6 +74,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case thresholds
         case warningSigns = "warning_signs"
         case monitor
+        case engine
     }
 
     /// Statistics of one endpoint, or of all of them (`aggregate`: empty method, name `Aggregated`).

@@ -4,8 +4,9 @@ import Foundation
 /// second (the live status line among them), an entry of `RunResult.timeSeries`, of `results.json`'s
 /// `time_series` and of the history's `time_series` table.
 ///
-/// The last four fields are known only while the generator runs: a time series does not keep them
-/// (`recorded`), so a snapshot in a `RunResult`, read back from a file or the history has their defaults.
+/// Of the last six fields, the open model's `target_rate` is kept (an optional key: the web UI may
+/// change the rate during a run); the others are known only while the generator runs: a time series
+/// does not keep them (`recorded`), so a snapshot read back from a file or the history has their defaults.
 public struct SecondSnapshot: Codable, Sendable, Equatable {
     /// Unix time at the end of the interval.
     public var timestamp: Double
@@ -35,6 +36,8 @@ public struct SecondSnapshot: Codable, Sendable, Equatable {
     /// Open model: the rate the schedule asks for now (requests per second); nil for the closed model,
     /// whose `users` are users.
     public var targetRate: Double? = nil
+    /// Each endpoint's totals so far, in the plan's order (`--metrics-listen` serves them).
+    public var endpoints: [EndpointRunningTotals] = []
 
     enum CodingKeys: String, CodingKey {
         case timestamp, elapsed, users, requests, failures
@@ -43,12 +46,14 @@ public struct SecondSnapshot: Codable, Sendable, Equatable {
         case p50, p95, p99
         case totalRequests = "total_requests"
         case totalFailures = "total_failures"
+        case targetRate = "target_rate"
     }
 
     public init(timestamp: Double, elapsed: Double, users: Int, requests: UInt64, failures: UInt64,
                 requestsPerSecond: Double, failuresPerSecond: Double, p50: Double, p95: Double, p99: Double,
                 totalRequests: UInt64, totalFailures: UInt64, plannedDuration: Double = 0,
-                totalFailuresByKind: [FailureKind: UInt64] = [:], queued: Int = 0, targetRate: Double? = nil) {
+                totalFailuresByKind: [FailureKind: UInt64] = [:], queued: Int = 0, targetRate: Double? = nil,
+                endpoints: [EndpointRunningTotals] = []) {
         self.timestamp = timestamp
         self.elapsed = elapsed
         self.users = users
@@ -65,6 +70,7 @@ public struct SecondSnapshot: Codable, Sendable, Equatable {
         self.totalFailuresByKind = totalFailuresByKind
         self.queued = queued
         self.targetRate = targetRate
+        self.endpoints = endpoints
     }
 }
 
@@ -77,6 +83,7 @@ extension SecondSnapshot {
                               requests: requests, failures: failures,
                               requestsPerSecond: finite(requestsPerSecond), failuresPerSecond: finite(failuresPerSecond),
                               p50: finite(p50), p95: finite(p95), p99: finite(p99),
-                              totalRequests: totalRequests, totalFailures: totalFailures)
+                              totalRequests: totalRequests, totalFailures: totalFailures,
+                              targetRate: targetRate.map(finite))
     }
 }
