@@ -218,11 +218,7 @@ enum HTMLReport {
     /// Two charts side by side on a laptop's screen, drawn at about their size there so their text stays legible.
     private static let chartWidth = 600
 
-    private enum Palette {
-        static let requests = "#2e7d32", failures = "#c62828", p50 = "#1f77b4", p95 = "#ff7f0e", p99 = "#8e44ad"
-        static let users = "#37474f", target = "#607d8b", connections = "#00838f"
-        static let cycle = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
-    }
+    private typealias Palette = RunCharts.Palette
 
     private static func chartsSection(_ document: ResultsDocument, comparison: ComparisonReport?, marks: [TimeChart.Mark]) -> String {
         var html = "<section id=\"charts\"><h2>Charts over time</h2>"
@@ -235,33 +231,12 @@ enum HTMLReport {
             : "<p class=\"muted\">Each point stands for \(buckets.secondsPerBucket) seconds: requests/s and failures/s are their means, "
                 + "the percentiles their slowest second. The tables come from every request."
         html += marks.isEmpty ? "</p>" : " Shaded spans: warning signs, spans without a successful response and the abort rule's window.</p>"
-        let points = { (value: (ChartBuckets.Bucket) -> Double?) in
-            buckets.buckets.compactMap { bucket in value(bucket).map { (x: bucket.elapsed, y: $0) } }
-        }
-        let throughput = TimeChart(title: "Requests and failures per second", unit: "req/s", series: [
-            .init(name: "requests/s", points: points(\.requestsPerSecond), color: Palette.requests),
-            .init(name: "failures/s", points: points(\.failuresPerSecond), color: Palette.failures),
-        ], marks: marks)
-        var latency = TimeChart(title: "Response times", unit: "ms", series: [
-            .init(name: "p50", points: points(\.p50), color: Palette.p50),
-            .init(name: "p95", points: points(\.p95), color: Palette.p95),
-            .init(name: "p99", points: points(\.p99), color: Palette.p99),
-        ], marks: marks)
-        if let baselineP95 = comparison?.aggregate.rows.first(where: { $0.metric == .p95 })?.baseline {
-            latency.horizontalLines = [(y: baselineP95, label: "baseline p95")]
-        }
-        let load: TimeChart
-        if document.model == LoadModel.open.rawValue {
-            load = TimeChart(title: "Target rate and connections in use", unit: "req/s, connections", series: [
-                .init(name: "target rate (req/s)", points: targetRatePoints(document, buckets: buckets), color: Palette.target, dashed: true),
-                .init(name: "connections in use", points: points { Double($0.users) }, color: Palette.connections),
-            ], marks: marks)
-        } else {
-            load = TimeChart(title: "Users", unit: "users", series: [
-                .init(name: "users", points: points { Double($0.users) }, color: Palette.users),
-            ], marks: marks)
-        }
-        html += "<div class=\"charts\">" + [throughput, latency, load].map { "<div class=\"chart\">\($0.svg(width: chartWidth))</div>" }.joined() + "</div>"
+        let baselineP95 = comparison?.aggregate.rows.first(where: { $0.metric == .p95 })?.baseline
+        let openModel = document.model == LoadModel.open.rawValue
+        let charts = RunCharts.make(buckets.buckets, openModel: openModel, marks: marks,
+                                    targetRate: openModel ? targetRatePoints(document, buckets: buckets) : nil,
+                                    baselineP95: baselineP95)
+        html += "<div class=\"charts\">" + charts.map { "<div class=\"chart\">\($0.svg(width: chartWidth))</div>" }.joined() + "</div>"
         return html + "</section>"
     }
 

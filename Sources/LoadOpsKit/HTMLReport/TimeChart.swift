@@ -24,7 +24,7 @@ struct TimeChart {
 
     /// The plot area's margins inside the picture: room for the title, the value labels, the time
     /// labels and the legend.
-    private static let margin = (left: 58.0, right: 14.0, top: 26.0, bottom: 44.0)
+    private static let margin = (left: 58.0, right: 24.0, top: 26.0, bottom: 44.0)
 
     func svg(width: Int = 760, height: Int = 240) -> String {
         let plot = PlotArea(width: Double(width), height: Double(height), margin: Self.margin)

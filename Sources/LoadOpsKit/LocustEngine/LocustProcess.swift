@@ -29,40 +29,15 @@ final class LocustProcess: Sendable {
 
     /// Starts `arguments` (the first is looked up in PATH), output appended to `logPath` (nil: loadops's own output).
     static func start(_ arguments: [String], logPath: String?, role: String) throws(LocustEngineError) -> LocustProcess {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let logPath {
-            posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, and default signal handling: loadops ignores SIGINT and SIGTERM while it
-        // traps them, which a child must not inherit or it could not be stopped politely.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-
-        var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw .cannotStart(what: "\(role) (\(arguments[0]))", reason: String(cString: strerror(result)))
+        let pid: pid_t
+        switch ProcessSpawn.spawn(arguments, searchingPath: true, output: logPath.map { .appending($0) } ?? .inherited,
+                                  environment: environment) {
+        case .success(let started):
+            pid = started
+        case .failure(let failure):
+            throw .cannotStart(what: "\(role) (\(arguments[0]))", reason: failure.reason)
         }
         return LocustProcess(pid: pid, logPath: logPath ?? "", role: role)
     }

@@ -281,7 +281,9 @@ public enum RunPipeline {
                 : "\(load.stages.count) stages up to \(Int(load.stages.map(\.target).max() ?? 0)) users"
         case .open:
             if load.stages.isEmpty, let schedule = try? plan.arrivalSchedule() {
-                text += "\(format(schedule.rate(at: 0))) req/s (\(format(schedule.rate(at: 0) * 60))/min), up to \(load.maxConnections) connections"
+                text += "\(format(schedule.rate(at: 0))) req/s (\(format(schedule.rate(at: 0) * 60))/min)"
+                // Locust's users hold their own connections: the cap is the built-in generator's.
+                if config.engine != .locust { text += ", up to \(load.maxConnections) connections" }
             } else {
                 text += "\(load.stages.count) stages up to \(format(load.stages.map(\.target).max() ?? 0)) req/s"
             }

@@ -62,40 +62,12 @@ enum ShellCommand {
     }
 
     private static func spawn(_ command: String, outputPath: String, workingDirectory: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, default signal handling and nothing blocked: a parent that
-        // ignores SIGTERM (as the run command does while it traps it) must not pass that on.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-
         // The folder and the command travel as arguments ($0, $1), so neither needs quoting.
         let arguments = ["/bin/sh", "-c", "cd -- \"$0\" && exec /bin/sh -c \"$1\"", workingDirectory, command]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let environment = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { environment.forEach { free($0) } }
-
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
-        guard result == 0 else {
-            throw ServiceError("cannot start /bin/sh: \(String(cString: strerror(result)))")
+        switch ProcessSpawn.spawn(arguments, searchingPath: false, output: .replacing(outputPath)) {
+        case .success(let pid): return pid
+        case .failure(let failure): throw ServiceError("cannot start /bin/sh: \(failure.reason)")
         }
-        return pid
     }
 
     /// The exit status (128 + signal when killed), or nil if still running after `seconds`.

@@ -197,27 +197,7 @@ struct WebUIView: Encodable {
         let end = live.latest?.elapsed ?? 0
         var marks = live.warningSpans.map { TimeChart.Mark(start: $0.start, end: $0.end ?? end, label: $0.message) }
         marks += live.changes.map { TimeChart.Mark(start: $0.elapsed, end: $0.elapsed, label: $0.text) }
-        let points = { (value: (ChartBuckets.Bucket) -> Double?) in
-            buckets.compactMap { bucket in value(bucket).map { (x: bucket.elapsed, y: $0) } }
-        }
-        // The report's charts (HTMLReport), drawn live: the same titles, series and colours.
-        let throughput = TimeChart(title: "Requests and failures per second", unit: "req/s", series: [
-            .init(name: "requests/s", points: points { $0.requestsPerSecond }, color: "#2e7d32"),
-            .init(name: "failures/s", points: points { $0.failuresPerSecond }, color: "#c62828"),
-        ], marks: marks)
-        let latency = TimeChart(title: "Response times", unit: "ms", series: [
-            .init(name: "p50", points: points { $0.p50 }, color: "#1f77b4"),
-            .init(name: "p95", points: points { $0.p95 }, color: "#ff7f0e"),
-            .init(name: "p99", points: points { $0.p99 }, color: "#8e44ad"),
-        ], marks: marks)
-        let load = live.model == .open
-            ? TimeChart(title: "Target rate and connections in use", unit: "req/s, connections", series: [
-                .init(name: "target rate (req/s)", points: points { $0.targetRate }, color: "#607d8b", dashed: true),
-                .init(name: "connections in use", points: points { Double($0.users) }, color: "#00838f"),
-            ], marks: marks)
-            : TimeChart(title: "Users", unit: "users", series: [
-                .init(name: "users", points: points { Double($0.users) }, color: "#37474f"),
-            ], marks: marks)
-        return [throughput, latency, load].map { $0.svg(width: 460, height: 220) }
+        // The report's charts, drawn live.
+        return RunCharts.make(buckets, openModel: live.model == .open, marks: marks).map { $0.svg(width: 460, height: 220) }
     }
 }
