@@ -52,13 +52,17 @@ struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Open model: total rate such as 50/s or 3005/min (LOAD_TEST_RATE).", valueName: "rate"))
     var rate: String?
 
+    @Option(help: ArgumentHelp(
+        "Stop once this many requests have been answered or failed, within the duration (LOAD_TEST_REQUESTS).", valueName: "n"))
+    var requests: String?
+
     @Flag(help: "Skip TLS certificate verification (self-signed test servers).")
     var insecure = false
 
     func overrides() -> ConfigOverrides {
         ConfigOverrides(
             host: host, usersMax: usersMax, spawnRate: spawnRate, duration: duration, output: output, model: model,
-            rate: rate, insecure: insecure ? true : nil)
+            rate: rate, insecure: insecure ? true : nil, requests: requests)
     }
 
     /// The effective configuration: the file, the environment, then these flags.

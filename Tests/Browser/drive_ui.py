@@ -20,6 +20,7 @@ os.environ.setdefault("SE_OFFLINE", "true")  # Selenium must never try to downlo
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,10 +41,22 @@ def browser(profile):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
+def settled(read, attempts=50):
+    """The page redraws its live parts every second: an element found a moment ago may be gone, so a
+    read that meets a replaced element is simply done again."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def wait_for(seconds, what, condition):
     deadline = time.monotonic() + seconds
     while True:
-        value = condition()
+        value = settled(condition)
         if value:
             return value
         if time.monotonic() > deadline:
@@ -52,7 +65,7 @@ def wait_for(seconds, what, condition):
 
 
 def text_of(driver, element_id):
-    return driver.find_element(By.ID, element_id).text.strip()
+    return settled(lambda: driver.find_element(By.ID, element_id).text.strip())
 
 
 def fill(driver, name, value):
@@ -91,23 +104,22 @@ def main():
             report["readings"].append(second)
 
             wait_for(10, "the change form", lambda: driver.find_element(By.ID, "change-value").is_displayed())
-            change = driver.find_element(By.ID, "change-value")
-            change.send_keys("8")
-            driver.find_element(By.ID, "change").click()
+            settled(lambda: driver.find_element(By.ID, "change-value").send_keys("8"))
+            settled(lambda: driver.find_element(By.ID, "change").click())
             wait_for(10, "8 users", lambda: text_of(driver, "s-users") == "8")
-            report["changes"] = [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#changes li")]
+            report["changes"] = settled(lambda: [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#changes li")])
             # A few seconds of charts for the picture.
             time.sleep(4)
-            report["charts"] = len(driver.find_elements(By.CSS_SELECTOR, "#charts svg.timechart"))
-            report["rows"] = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-                              for row in driver.find_elements(By.CSS_SELECTOR, "#stats tbody tr")]
+            report["charts"] = settled(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#charts svg.timechart")))
+            report["rows"] = settled(lambda: [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                                              for row in driver.find_elements(By.CSS_SELECTOR, "#stats tbody tr")])
             driver.save_screenshot(os.path.join(artifacts, "ui-running.png"))
 
-            driver.find_element(By.ID, "stop").click()
+            settled(lambda: driver.find_element(By.ID, "stop").click())
             report["verdict"] = wait_for(30, "the verdict", lambda: text_of(driver, "verdict") or None)
             report["outcome_status"] = text_of(driver, "outcome-status")
-            report["links"] = {anchor.text: anchor.get_attribute("href")
-                               for anchor in driver.find_elements(By.CSS_SELECTOR, "#links a")}
+            report["links"] = settled(lambda: {anchor.text: anchor.get_attribute("href")
+                                               for anchor in driver.find_elements(By.CSS_SELECTOR, "#links a")})
             report["final_requests"] = count(driver)
             report["phase"] = text_of(driver, "s-phase")
             driver.save_screenshot(os.path.join(artifacts, "ui-finished.png"))

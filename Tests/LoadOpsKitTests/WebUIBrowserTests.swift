@@ -76,7 +76,7 @@ import Testing
         let first = try ResultsDocument.load(from: "\(output)/results.json")
         let served = UInt64(target.counts().total)
         #expect(first.aggregate.requests == served)
-        #expect(first.aggregate.requests == UInt64(seen["final_requests"] as? Int ?? -1))
+        #expect(Int(first.aggregate.requests) == seen["final_requests"] as? Int, "the page's final count")
         #expect(first.host == "http://127.0.0.1:\(target.port)")
 
         // SIGTERM while a run is under way: the run stops with its results saved, then the server exits.

@@ -220,7 +220,7 @@ import Testing
         #expect(results.status == 200 && results.header("content-type") == "application/json")
         let document = try ResultsDocument.load(from: "\(output)/results.json")
         #expect(document.aggregate.requests == UInt64(target.counts().total))
-        #expect(document.aggregate.requests == UInt64(finished["totalRequests"] as? Int ?? -1))
+        #expect(Int(document.aggregate.requests) == finished["totalRequests"] as? Int)
         #expect(document.timeSeries.map(\.users).max() == 6, "the change is in the time series")
         let log = try String(contentsOfFile: "\(output)/load_test.log", encoding: .utf8)
         #expect(log.contains("users set to 6 from the web UI at"))

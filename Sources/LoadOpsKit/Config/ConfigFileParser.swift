@@ -49,7 +49,7 @@ struct ConfigFileParser {
         "redact_query", "monitor", "abort", "warnings", "incident", "engine",
     ]
     static let loadKeys = [
-        "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages",
+        "model", "users", "spawn_rate", "duration", "think_time", "rate", "max_connections", "timeout", "stages", "requests",
     ]
     static let stageKeys = ["duration", "users", "rate", "ramp"]
     static let credentialKeys = ["file", "bearer_env"]
@@ -119,6 +119,9 @@ struct ConfigFileParser {
         }
         if let timeout = section["timeout"] { load.timeout = try timeout.parse(.positiveDuration) }
         if let stages = section["stages"] { provenance.stageDrafts = try parseStages(stages) }
+        if let requests = section["requests"] {
+            load.requests = try requests.parse(.wholeNumber(in: 1...LoadLimits.maximumRequests))
+        }
     }
 
     private func parseStages(_ node: ConfigNode) throws -> [StageDraft] {

@@ -18,11 +18,13 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var environment: String?
     /// `--engine builtin|locust`.
     public var engine: LoadEngine?
+    /// `--requests N`: stop after N requests; text, checked by the same rule as `load.requests`.
+    public var requests: String?
 
     public init(
         host: String? = nil, usersMax: Int? = nil, spawnRate: Double? = nil, duration: String? = nil,
         output: String? = nil, model: LoadModel? = nil, rate: String? = nil, insecure: Bool? = nil,
-        environment: String? = nil, engine: LoadEngine? = nil
+        environment: String? = nil, engine: LoadEngine? = nil, requests: String? = nil
     ) {
         self.host = host
         self.usersMax = usersMax
@@ -34,6 +36,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         self.insecure = insecure
         self.environment = environment
         self.engine = engine
+        self.requests = requests
     }
 }
 
@@ -45,7 +48,7 @@ public enum ConfigLoader {
     /// The `LOAD_TEST_*` variables of the operations guide's `.env.load-testing` that loadops reads.
     public static let environmentVariables = [
         "LOAD_TEST_HOST", "LOAD_TEST_USERS_MAX", "LOAD_TEST_SPAWN_RATE", "LOAD_TEST_DURATION_SECONDS",
-        "LOAD_TEST_OUTPUT", "LOAD_TEST_MODEL", "LOAD_TEST_RATE", "LOAD_TEST_ENVIRONMENT",
+        "LOAD_TEST_OUTPUT", "LOAD_TEST_MODEL", "LOAD_TEST_RATE", "LOAD_TEST_ENVIRONMENT", "LOAD_TEST_REQUESTS",
     ]
 
     /// - Parameters:
@@ -138,6 +141,8 @@ public enum ConfigLoader {
                 config.load.rate = try read(value, .positiveRate, at: location)
                 provenance.flatRun.rate = true
             case "LOAD_TEST_ENVIRONMENT": config.environment = value
+            case "LOAD_TEST_REQUESTS":
+                config.load.requests = try read(value, .wholeNumber(in: 1...LoadLimits.maximumRequests), at: location)
             default: break
             }
         }
@@ -179,6 +184,10 @@ public enum ConfigLoader {
         if let insecure = overrides.insecure { config.insecure = insecure }
         if let environment = overrides.environment { config.environment = environment }
         if let engine = overrides.engine { config.engine = engine }
+        if let requests = overrides.requests {
+            config.load.requests = try read(
+                requests, .wholeNumber(in: 1...LoadLimits.maximumRequests), at: .commandLine("--requests"))
+        }
     }
 
     private static func read<T>(_ text: String, _ rule: ValueRule<T>, at location: SourceLocation) throws -> T {

@@ -48,6 +48,7 @@ public enum ConfigRenderer {
         if let rate = load.rate { lines.append("  rate: \(RateParser.format(rate))") }
         lines.append("  max_connections: \(load.maxConnections)")
         lines.append("  timeout: \(DurationParser.format(load.timeout))")
+        if let requests = load.requests { lines.append("  requests: \(requests)") }
         if !load.stages.isEmpty {
             lines.append("  stages:")
             for stage in load.stages {

@@ -16,6 +16,8 @@ public enum LoadLimits {
     public static let maximumWeight: Double = 1_000_000
     /// `loadops run --threads`: event loops, each a thread.
     public static let maximumThreads = 1024
+    /// `load.requests`: requests in one run.
+    public static let maximumRequests = 1_000_000_000
 
     /// How each limit reads in a message.
     static let durationText = "30 days (720h)"

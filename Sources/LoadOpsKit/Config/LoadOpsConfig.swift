@@ -96,6 +96,9 @@ public struct LoadSettings: Sendable, Equatable {
     public var timeout: Double
     /// Step or ramp profile. Closed model: `users`; open model: `rate`.
     public var stages: [LoadStage]
+    /// Stop once this many requests have been answered or failed (as `ab -n`); the duration still
+    /// bounds the run. nil: the duration (or the stages) alone decides.
+    public var requests: Int?
 
     public init(
         model: LoadModel = .closed,
@@ -106,7 +109,8 @@ public struct LoadSettings: Sendable, Equatable {
         rate: Double? = nil,
         maxConnections: Int = 1000,
         timeout: Double = 30,
-        stages: [LoadStage] = []
+        stages: [LoadStage] = [],
+        requests: Int? = nil
     ) {
         self.model = model
         self.users = users
@@ -117,6 +121,7 @@ public struct LoadSettings: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.timeout = timeout
         self.stages = stages
+        self.requests = requests
     }
 
     /// Total planned length: the sum of the stages, or `duration`.

@@ -51,8 +51,11 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     /// user's own state is all a decision about it needs.
     private var stopping = false
     private var stopPromise: EventLoopPromise<Void>?
+    /// With `load.requests`: the requests this loop may still start (its share, `LoadGenerator.requestShare`).
+    /// A request is taken when a user picks its endpoint, so one kept across a reconnect counts once.
+    private var remainingRequests: Int?
 
-    init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int, loopCount: Int) {
+    init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int, loopCount: Int, requestShare: Int? = nil) {
         self.eventLoop = eventLoop
         self.shared = LoopShared(eventLoop: eventLoop, plan: plan, loopIndex: loopIndex)
         self.chooser = EndpointChooser(weights: plan.endpoints.map(\.weight))
@@ -61,6 +64,17 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         self.loopIndex = loopIndex
         self.loopCount = loopCount
         self.credentialCount = plan.templates.first?.credentialCount ?? 1
+        self.remainingRequests = requestShare
+    }
+
+    /// Takes one request from this loop's share; false once it is spent. Without a request count,
+    /// one check of an optional.
+    @inline(__always)
+    private func takeRequest() -> Bool {
+        guard let remaining = remainingRequests else { return true }
+        guard remaining > 0 else { return false }
+        remainingRequests = remaining - 1
+        return true
     }
 
     func start(atUptimeNanos start: UInt64) {
@@ -88,7 +102,11 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
 
     private func connect(_ user: VirtualUser) {
         // A reconnect keeps the request it was going to send, so the endpoint shares stay exact.
-        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
+        if user.pendingEndpoint == nil {
+            // This loop's share of the requests is spent: the user stays unconnected.
+            guard takeRequest() else { return }
+            user.pendingEndpoint = chooser.next()
+        }
         user.attemptStartNanos = NIODeadline.now().uptimeNanoseconds
         user.connection = shared.connect(owner: self, credential: user.credential, slot: user.slot) { [unowned self] connection, failure in
             connectFailed(user, connection: connection, failure: failure)
@@ -131,7 +149,10 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
 
     private func send(_ user: VirtualUser) {
         guard let connection = user.connection else { return }
-        if user.pendingEndpoint == nil { user.pendingEndpoint = chooser.next() }
+        if user.pendingEndpoint == nil {
+            guard takeRequest() else { return }
+            user.pendingEndpoint = chooser.next()
+        }
         // A connection that closed meanwhile reconnects in connectionClosed, keeping the endpoint.
         if connection.send(endpoint: user.pendingEndpoint ?? 0, intendedNanos: .max) {
             user.pendingEndpoint = nil
@@ -153,7 +174,7 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
     func connectionFinished(_ connection: LoadConnection, reusable: Bool) {
         // The common case, without looking the user up: an open connection is always its user's
         // current one, and `retiring` tells whether that user is leaving.
-        if reusable && thinkTime == nil && !stopping && !connection.retiring && connection.isOpen {
+        if reusable && thinkTime == nil && !stopping && !connection.retiring && connection.isOpen && takeRequest() {
             connection.send(endpoint: chooser.next(), intendedNanos: .max)
             return
         }
@@ -206,9 +227,36 @@ final class ClosedModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Senda
         users[user.slot] = nil
         userCount -= 1
         if let index = activeSlots.lastIndex(of: user.slot) { activeSlots.remove(at: index) }
+        if user.pendingEndpoint != nil, let remaining = remainingRequests {
+            // A request taken but never sent goes back to the share, for a user left waiting to send.
+            remainingRequests = remaining + 1
+            resumeWaitingUser()
+        }
         if stopping && userCount == 0 {
             stopPromise?.succeed(())
             stopPromise = nil
+        }
+    }
+
+    /// A user that stopped for want of requests (idle, or unconnected) takes one returned to the share.
+    private func resumeWaitingUser() {
+        guard !stopping else { return }
+        for slot in activeSlots {
+            guard let user = users[slot], case .active = user.state, user.pendingEndpoint == nil else { continue }
+            if let connection = user.connection {
+                guard connection.isOpen && !connection.inFlight else { continue }
+                send(user)
+            } else {
+                connect(user)
+            }
+            return
+        }
+    }
+
+    func requestShareSettled() -> Bool {
+        remainingRequests == 0 && !users.contains { user in
+            guard let user else { return false }
+            return user.pendingEndpoint != nil || user.connection?.inFlight == true
         }
     }
 

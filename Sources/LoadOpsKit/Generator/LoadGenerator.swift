@@ -108,8 +108,11 @@ public enum LoadGenerator {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let loops = Array(group.makeIterator())
         // One kind of worker per run: users to set (closed model) or arrivals that may be dropped (open).
+        // Only loops that ever get users (user k runs on loop k mod n) share the closed model's request count.
+        let loopsWithUsers = min(loops.count, max(1, maxUsers(plan.load)))
         let closedWorkers = schedule != nil ? [] : loops.enumerated().map { index, loop in
-            ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count)
+            ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count,
+                              requestShare: plan.load.requests.map { requestShare(of: $0, loopIndex: index, loops: loopsWithUsers) })
         }
         let openWorkers = schedule.map { schedule in
             loops.enumerated().map { index, loop in
@@ -170,10 +173,21 @@ public enum LoadGenerator {
             for observer in observers { observer.runProgressed(second, stop: stop) }
         }
 
+        func requestsSettled() async -> Bool {
+            for worker in workers {
+                guard (try? await worker.eventLoop.submit({ worker.requestShareSettled() }).get()) == true else { return false }
+            }
+            return true
+        }
+
         while true {
             let elapsed = elapsedSeconds()
             if let reason = stop.reason {
                 stopReason = reason
+                break
+            }
+            if let requests = plan.load.requests, await requestsSettled() {
+                stopReason = .requestsReached(requests)
                 break
             }
             if elapsed >= planned { break }
@@ -274,6 +288,12 @@ public enum LoadGenerator {
             throw .tooManyConnections(needed: neededFiles, limit: fileLimit)
         }
         return prepared
+    }
+
+    /// Loop `loopIndex`'s part of a request count split across `loops` loops, the remainder to the first
+    /// ones. Each loop keeps its own count, so no shared counter sits on the request path.
+    static func requestShare(of total: Int, loopIndex: Int, loops: Int) -> Int {
+        loopIndex < loops ? (total + loops - 1 - loopIndex) / loops : 0
     }
 
     private static func maxUsers(_ load: LoadSettings) -> Int {

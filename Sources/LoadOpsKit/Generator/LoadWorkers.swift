@@ -16,6 +16,8 @@ protocol LoadWorker: AnyObject, Sendable {
     func finalStatistics() -> [EndpointStatistics]
     /// The first failing answers this loop kept (`LoopStatistics.failureSamples`).
     func failureSamples() -> [FailureSample]
+    /// With `load.requests`: this loop's share of the requests is all sent, and answered or failed.
+    func requestShareSettled() -> Bool
 }
 
 /// Conversions that cannot trap, whatever a configuration says.

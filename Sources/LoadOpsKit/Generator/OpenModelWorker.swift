@@ -19,6 +19,9 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     private let credentialCount: Int
     /// Arrivals waiting for a free connection beyond this are dropped (and reported).
     private let queueLimit = 100_000
+    /// With `load.requests`: arrivals from this number on are not sent. Each loop takes every
+    /// `loopCount`-th arrival, so together the loops send exactly that many.
+    private let arrivalLimit: Int
 
     private var startNanos: UInt64 = 0
     private var nextArrival: Int
@@ -44,6 +47,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         self.connectionCap = max(1, (maxConnections + loopCount - 1 - loopIndex) / loopCount)
         self.credentialCount = plan.templates.first?.credentialCount ?? 1
         self.nextArrival = loopIndex
+        self.arrivalLimit = plan.load.requests ?? .max
     }
 
     func start(atUptimeNanos start: UInt64) {
@@ -67,7 +71,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     }
 
     private func scheduleNextTick() {
-        guard !stopping, nextArrival < schedule.totalArrivals else { return }
+        guard !stopping, nextArrival < schedule.totalArrivals, nextArrival < arrivalLimit else { return }
         let due = intendedNanos(ofArrival: nextArrival)
         tick = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(due)) { [unowned self] in
             dispatchDueArrivals()
@@ -77,7 +81,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     private func dispatchDueArrivals() {
         tick = nil
         let now = NIODeadline.now().uptimeNanoseconds
-        while !stopping, nextArrival < schedule.totalArrivals {
+        while !stopping, nextArrival < schedule.totalArrivals, nextArrival < arrivalLimit {
             let due = intendedNanos(ofArrival: nextArrival)
             guard due <= now else { break }
             dispatch(PendingArrival(endpoint: chooser.next(), intendedNanos: due))
@@ -158,6 +162,10 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
             stopPromise?.succeed(())
             stopPromise = nil
         }
+    }
+
+    func requestShareSettled() -> Bool {
+        nextArrival >= arrivalLimit && queue.isEmpty && !connections.values.contains { $0.inFlight }
     }
 
     func takeInterval() -> IntervalSnapshot {

@@ -6,6 +6,8 @@ public enum StopReason: Sendable, Equatable {
     case durationReached
     /// The open model sent every arrival of its schedule.
     case allArrivalsSent
+    /// `load.requests` requests were answered or failed.
+    case requestsReached(Int)
     /// SIGINT or SIGTERM (`"SIGINT"`).
     case signal(String)
     /// An observer's rule asked the run to stop; `rule` says which, as people read it.
@@ -14,7 +16,7 @@ public enum StopReason: Sendable, Equatable {
     /// The run's status for this reason: a signal interrupts, a rule aborts, the rest completes.
     public var status: RunStatus {
         switch self {
-        case .durationReached, .allArrivalsSent: return .completed
+        case .durationReached, .allArrivalsSent, .requestsReached: return .completed
         case .signal: return .interrupted
         case .aborted: return .aborted
         }
@@ -25,6 +27,7 @@ public enum StopReason: Sendable, Equatable {
         switch self {
         case .durationReached: return "duration reached"
         case .allArrivalsSent: return "all arrivals sent"
+        case .requestsReached(let count): return "\(count) requests reached"
         case .signal(let name): return "interrupted by \(name)"
         case .aborted(let rule): return "aborted: \(rule)"
         }

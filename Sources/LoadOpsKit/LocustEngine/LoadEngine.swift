@@ -44,6 +44,8 @@ public enum LocustEngineError: Error, CustomStringConvertible, ExitStatusProvidi
     case masterFailed(status: Int32, logPath: String, lastLine: String?)
     case noResults(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
+    /// `load.requests` / `--requests`: Locust has no way to stop after a number of requests.
+    case requestCountUnsupported
 
     public var description: String {
         switch self {
@@ -64,12 +66,16 @@ public enum LocustEngineError: Error, CustomStringConvertible, ExitStatusProvidi
             return "Locust's results \(path) cannot be read: \(reason)"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .requestCountUnsupported:
+            return "load.requests (--requests, LOAD_TEST_REQUESTS) needs the built-in engine: Locust cannot stop after a number of "
+                + "requests; drop it, or run with --engine builtin"
         }
     }
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .notInstalled, .badMasterAddress, .badWorkerCount, .distributedWithoutLocust, .cannotWrite: return .badInput
+        case .notInstalled, .badMasterAddress, .badWorkerCount, .distributedWithoutLocust, .cannotWrite, .requestCountUnsupported:
+            return .badInput
         case .cannotStart, .masterFailed, .noResults: return .checkFailed
         }
     }

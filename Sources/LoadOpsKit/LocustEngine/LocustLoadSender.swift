@@ -153,7 +153,8 @@ public struct LocustLoadSender: LoadSender {
             ?? start ?? history.first.map { Date(timeIntervalSince1970: $0.timestamp - 1) } ?? launched
         let series = history.map { row -> SecondSnapshot in
             var second = row
-            second.elapsed = row.timestamp - startTime.timeIntervalSince1970
+            // Locust may write its first row a moment before its first request's start time: that row is at 0.
+            second.elapsed = max(0, row.timestamp - startTime.timeIntervalSince1970)
             return second.recorded
         }
         // The load ended with its last answer, not when Locust had finished shutting down.
@@ -262,6 +263,7 @@ extension LocustLoadSender {
             if options.masterBind != nil { throw LocustEngineError.distributedWithoutLocust(flag: "--master-bind") }
             return request.sender
         }
+        if config.load.requests != nil { throw LocustEngineError.requestCountUnsupported }
         if options.localWorkers < 0 || options.localWorkers > LocustRunOptions.maximumLocalWorkers {
             throw LocustEngineError.badWorkerCount(flag: "--workers", value: options.localWorkers)
         }

@@ -288,7 +288,9 @@ public enum RunPipeline {
                 text += "\(load.stages.count) stages up to \(format(load.stages.map(\.target).max() ?? 0)) req/s"
             }
         }
-        text += " for \(ReportNumber.clock(load.plannedDuration, rounding: .down)) against \(target.displayURL)"
+        text += " for \(ReportNumber.clock(load.plannedDuration, rounding: .down))"
+        if let requests = load.requests { text += " or \(requests) requests, whichever comes first," }
+        text += " against \(target.displayURL)"
         text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
         if config.engine == .locust {
             text += ", on Locust"

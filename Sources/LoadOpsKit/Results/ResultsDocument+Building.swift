@@ -97,7 +97,8 @@ extension ResultsDocument.Load {
             rate: settings.rate,
             maxConnections: settings.maxConnections,
             timeout: ResultsDocument.finite(settings.timeout),
-            stages: settings.stages.map { ResultsDocument.Stage(duration: $0.duration, target: $0.target, ramp: $0.ramp) }
+            stages: settings.stages.map { ResultsDocument.Stage(duration: $0.duration, target: $0.target, ramp: $0.ramp) },
+            requests: settings.requests
         )
     }
 }

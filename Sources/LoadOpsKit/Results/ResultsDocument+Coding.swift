@@ -161,6 +161,7 @@ extension ResultsDocument.Load {
         maxConnections = try container.decode(Int.self, forKey: .maxConnections)
         timeout = try container.decode(Double.self, forKey: .timeout)
         stages = try container.decode([ResultsDocument.Stage].self, forKey: .stages)
+        requests = try container.decodeIfPresent(Int.self, forKey: .requests)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -176,6 +177,7 @@ extension ResultsDocument.Load {
         try container.encode(maxConnections, forKey: .maxConnections)
         try container.encode(timeout, forKey: .timeout)
         try container.encode(stages, forKey: .stages)
+        try container.encodeIfPresent(requests, forKey: .requests)
     }
 }
 

@@ -142,6 +142,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         public var maxConnections: Int
         public var timeout: Double
         public var stages: [Stage]
+        /// `load.requests`: the run stopped after this many requests; absent when it had no such count.
+        public var requests: Int? = nil
 
         enum CodingKeys: String, CodingKey {
             case model, users
@@ -150,7 +152,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
             case thinkTime = "think_time"
             case rate
             case maxConnections = "max_connections"
-            case timeout, stages
+            case timeout, stages, requests
         }
     }
 
