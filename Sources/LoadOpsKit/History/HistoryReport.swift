@@ -64,9 +64,7 @@ public enum HistoryReport {
         if !warningSigns.isEmpty {
             lines.append("")
             lines.append("warning signs during the run")
-            lines += warningSigns.map { sign in
-                "  \(ReportNumber.clock(sign.start))-\(sign.end.map { ReportNumber.clock($0) } ?? "end")  \(sign.message)"
-            }
+            lines += warningSigns.map { "  \($0.timeSpan)  \($0.message)" }
         }
         if let monitor {
             lines.append("")

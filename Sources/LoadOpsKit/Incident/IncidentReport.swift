@@ -3,7 +3,7 @@ import Foundation
 /// `incident.md`: what an aborted run leaves for the person on call, the operations guide's incident
 /// response done for them. Each part is gathered within its own time limit by `IncidentInvestigation`;
 /// a part that could not be gathered says why instead. Everything in it is already masked.
-public struct IncidentReport: Sendable, Equatable {
+public struct IncidentReport: Sendable {
     /// One answer of the target, fetched again after the abort or kept from the run.
     public struct SampleAnswer: Sendable, Equatable {
         /// `GET /orders/{uuid}`.
@@ -51,10 +51,6 @@ public struct IncidentReport: Sendable, Equatable {
     /// Redis `INFO memory`, the lines that matter.
     public var redisMemory: Part<String>?
     public var commands: [CommandOutput]
-
-    public static func == (lhs: IncidentReport, rhs: IncidentReport) -> Bool {
-        lhs.markdown == rhs.markdown
-    }
 
     public static let fileName = "incident.md"
 

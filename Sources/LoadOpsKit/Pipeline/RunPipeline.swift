@@ -200,7 +200,7 @@ public enum RunPipeline {
             console.line("")
             console.line("Warning signs during the run")
             for sign in signs {
-                console.line("  ⚠ \(ReportNumber.clock(sign.start))-\(sign.end.map { ReportNumber.clock($0) } ?? "end")  \(sign.message)")
+                console.line("  ⚠ \(sign.timeSpan)  \(sign.message)")
             }
         }
         if !assessment.thresholds.isEmpty {

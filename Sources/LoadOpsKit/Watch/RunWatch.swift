@@ -15,6 +15,11 @@ public struct WarningRecord: Codable, Sendable, Equatable {
     /// Nil while it still held at the end of the run.
     public var end: Double?
 
+    /// `00:05-00:12`, or `00:05-end` for one that held to the end of the run.
+    public var timeSpan: String {
+        "\(ReportNumber.clock(start))-\(end.map { ReportNumber.clock($0) } ?? "end")"
+    }
+
     public init(key: String, message: String, start: Double, end: Double?) {
         self.key = key
         self.message = message
