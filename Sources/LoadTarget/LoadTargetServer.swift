@@ -23,6 +23,13 @@ public struct LoadTargetStartError: Error, CustomStringConvertible {
 /// - `GET /__target/stats` → the request counters as JSON (not counted itself)
 /// - anything else → 200 echo `{"method":…,"path":…,"body_bytes":…}`
 ///
+/// With `rememberSessions`, `POST /sessions/{uuid}` answers 201 `{"id":…,"status":"created"}` and the
+/// other API routes 404 `{"error":"no such session"}` for a session never created. With `accounts`,
+/// `POST /login` with `{"username":…,"password":…}` answers 200 `{"token":…,"user":…}` (401
+/// `{"error":"invalid credentials"}`, 400 for a body that is not such JSON), and every route but
+/// `/health`, `/__target/stats` and `/login` answers 401 `{"error":"missing or invalid token"}`
+/// without `Authorization: Bearer <token>`.
+///
 /// See `TargetBehaviour` for latency, errors, rate limit and stalls.
 public final class LoadTargetServer: Sendable {
     /// The port actually bound (useful when started with port 0).
@@ -60,12 +67,7 @@ public final class LoadTargetServer: Sendable {
             throw TargetOptionError(option: "port", value: "\(port)", expected: "a port between 0 and 65535 (0 picks a free port)")
         }
 
-        let core = TargetCore(
-            behaviour: behaviour,
-            startedAt: .now(),
-            ledger: NIOLockedValueBox(TargetLedger(behaviour: behaviour)),
-            bodies: TargetBodies()
-        )
+        let core = TargetCore(behaviour: behaviour, startedAt: .now())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)

@@ -10,8 +10,14 @@
 /// 1. rate limit: past `rateLimit` requests in the current one-second window → 429
 ///    (answered without latency, like an edge rate limiter);
 /// 2. error injection: `errorRate` of the remaining requests → 500;
-/// 3. routing: 200, 400 (id is not a UUID) or 405 (method not allowed).
+/// 3. routing: 200, 400 (id is not a UUID) or 405 (method not allowed); with `accounts`, 401
+///    first for a request without a valid token; with `rememberSessions`, 201 for a created
+///    session and 404 for an unknown one.
 /// The 500 and routed answers wait for `latency`; every answer is held by a stall window.
+///
+/// `rememberSessions` and `accounts` make user flows testable: a value one request creates (a
+/// session, a token) must come back in the next ones, or the target says 404 or 401 and counts it.
+/// Both are off by default, and then cost nothing per request.
 public struct TargetBehaviour: Sendable, Equatable {
     /// Delay added before answering.
     public var latency: TargetLatency
@@ -30,6 +36,16 @@ public struct TargetBehaviour: Sendable, Equatable {
     public var closeEvery: Int?
     /// Seed for the latency distribution, so runs can be repeated.
     public var seed: UInt64
+    /// `POST /sessions/{uuid}` creates a session (201) that later requests must name:
+    /// `GET /sessions/{uuid}`, `/patient_checkin/{uuid}` and `/pre_checkin/{uuid}` answer 404 for
+    /// a session never created. Off: every UUID is answered 200, as if it existed.
+    public var rememberSessions: Bool
+    /// Accounts `POST /login` accepts. Not empty: every route but `/health`, `/__target/stats` and
+    /// `/login` wants `Authorization: Bearer <token>` with a token from a login, or answers 401.
+    public var accounts: [TargetAccount]
+    /// The most sessions, and separately the most tokens, remembered at once; past it the oldest
+    /// is forgotten first (and then answered 404 or 401 like one never made).
+    public var rememberedLimit: Int
 
     public init(
         latency: TargetLatency = .none,
@@ -38,7 +54,10 @@ public struct TargetBehaviour: Sendable, Equatable {
         rateLimit: Int? = nil,
         stall: TargetStall? = nil,
         closeEvery: Int? = nil,
-        seed: UInt64 = 0x5EED
+        seed: UInt64 = 0x5EED,
+        rememberSessions: Bool = false,
+        accounts: [TargetAccount] = [],
+        rememberedLimit: Int = 1_000_000
     ) {
         self.latency = latency
         self.latencyGrowth = latencyGrowth
@@ -47,6 +66,9 @@ public struct TargetBehaviour: Sendable, Equatable {
         self.stall = stall
         self.closeEvery = closeEvery
         self.seed = seed
+        self.rememberSessions = rememberSessions
+        self.accounts = accounts
+        self.rememberedLimit = rememberedLimit
     }
 
     /// A well-behaved target: no delay, no errors, no limit, no stalls.
@@ -78,6 +100,16 @@ public struct TargetBehaviour: Sendable, Equatable {
         if let closeEvery, closeEvery < 1 {
             throw TargetOptionError(option: "close-every", value: "\(closeEvery)", expected: "a whole number of responses, at least 1")
         }
+        var usernames: Set<String> = []
+        for account in accounts {
+            try account.validate()
+            guard usernames.insert(account.username).inserted else {
+                throw TargetOptionError(option: "auth", value: account.description, expected: "each user name once")
+            }
+        }
+        guard rememberedLimit >= 1 else {
+            throw TargetOptionError(option: "remembered-limit", value: "\(rememberedLimit)", expected: "a whole number of sessions or tokens, at least 1")
+        }
     }
 
     /// One line for humans, e.g. `latency 20ms, error rate 5%, rate limit 100 req/s, stall 1s every 5s`.
@@ -94,6 +126,12 @@ public struct TargetBehaviour: Sendable, Equatable {
         }
         if let closeEvery {
             parts.append("close every \(closeEvery) responses")
+        }
+        if rememberSessions {
+            parts.append("sessions remembered")
+        }
+        if !accounts.isEmpty {
+            parts.append("auth: \(accounts.count) \(accounts.count == 1 ? "account" : "accounts")")
         }
         return parts.joined(separator: ", ")
     }

@@ -21,8 +21,18 @@ struct TargetLedger {
         var closeConnection: Bool
     }
 
+    /// What a routed answer tells about a user flow, counted apart from its status.
+    enum FlowEvent: Int, CaseIterable {
+        case sessionCreated
+        case sessionUnknown
+        case loginAccepted
+        case loginRefused
+        case requestRefused
+    }
+
     private let behaviour: TargetBehaviour
     private var total = 0
+    private var flowEventCounts = [Int](repeating: 0, count: FlowEvent.allCases.count)
     /// Indexed by status code; arrays rather than dictionaries keep counting cheap.
     private var statusCounts = [Int](repeating: 0, count: 600)
     private var routeCounts = [Int](repeating: 0, count: TargetRoute.allCases.count * TargetMethodClass.allCases.count)
@@ -43,8 +53,9 @@ struct TargetLedger {
     }
 
     /// Decides the answer for a request on an API or echo route and counts it.
-    /// `routedStatus` is what the route answers if neither throttled nor failed.
-    mutating func admit(slot: Int, routedStatus: Int, elapsedNanoseconds: Int64) -> Admission {
+    /// `routedStatus` is what the route answers if neither throttled nor failed; `event`
+    /// is counted only then too.
+    mutating func admit(slot: Int, routedStatus: Int, event: FlowEvent? = nil, elapsedNanoseconds: Int64) -> Admission {
         if let limit = behaviour.rateLimit {
             let window = elapsedNanoseconds / 1_000_000_000
             if window != limiterWindow {
@@ -60,6 +71,9 @@ struct TargetLedger {
         admittedCount += 1
         let outcome: Outcome = injectsFailure(requestNumber: admittedCount) ? .failed : .routed
         let close = record(slot: slot, status: outcome == .failed ? 500 : routedStatus)
+        if outcome == .routed, let event {
+            flowEventCounts[event.rawValue] += 1
+        }
         return Admission(outcome: outcome, latencyNanoseconds: sampleLatency(), closeConnection: close)
     }
 
@@ -77,7 +91,19 @@ struct TargetLedger {
                 byRoute[key, default: 0] += count
             }
         }
-        return TargetCounts(total: total, byStatus: byStatus, byRoute: byRoute)
+        var counts = TargetCounts(total: total, byStatus: byStatus, byRoute: byRoute)
+        if behaviour.rememberSessions {
+            // `remembered` is the session memory's to say; `TargetCore.counts` fills it in.
+            counts.sessions = TargetSessionCounts(
+                created: flowEventCounts[FlowEvent.sessionCreated.rawValue], unknown: flowEventCounts[FlowEvent.sessionUnknown.rawValue])
+        }
+        if !behaviour.accounts.isEmpty {
+            counts.auth = TargetAuthCounts(
+                loginsAccepted: flowEventCounts[FlowEvent.loginAccepted.rawValue],
+                loginsRefused: flowEventCounts[FlowEvent.loginRefused.rawValue],
+                requestsRefused: flowEventCounts[FlowEvent.requestRefused.rawValue])
+        }
+        return counts
     }
 
     private mutating func record(slot: Int, status: Int) -> Bool {

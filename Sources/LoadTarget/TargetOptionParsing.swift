@@ -93,6 +93,30 @@ public func parseTargetRateLimit(_ text: String) throws(TargetOptionError) -> In
     return limit
 }
 
+/// Reads `--auth USER:PASSWORD`: the user name ends at the first colon, so a password may hold
+/// colons. Errors never repeat the password.
+public func parseTargetAccount(_ text: String) throws(TargetOptionError) -> TargetAccount {
+    guard let colon = text.firstIndex(of: ":") else {
+        // Without a colon there is no telling which part is a password: show none of it.
+        throw TargetOptionError(option: "auth", value: "(hidden)", expected: "USER:PASSWORD with a colon between them, such as --auth alice:secret")
+    }
+    let account = TargetAccount(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+    try account.validate()
+    return account
+}
+
+extension TargetAccount {
+    func validate() throws(TargetOptionError) {
+        guard !username.isEmpty, !username.contains(":") else {
+            throw TargetOptionError(option: "auth", value: description,
+                                    expected: "USER:PASSWORD with a user name before the colon, such as --auth alice:secret")
+        }
+        guard !password.isEmpty else {
+            throw TargetOptionError(option: "auth", value: "\(username):", expected: "a password after the colon, such as --auth \(username):secret")
+        }
+    }
+}
+
 extension Duration {
     /// What `DurationParser` reads (`250us`, `20ms`, `1.5s`, `1m`, `1h30m`, or seconds), as a
     /// `Duration`. Nil when unreadable, or longer than a day: a delay past that is a typo, and

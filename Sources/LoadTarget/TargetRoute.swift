@@ -1,7 +1,8 @@
 import NIOHTTP1
 
 /// The paths the target knows. The API routes follow the check-in API's load profile:
-/// sessions, patient check-in and pre check-in, each addressed by a UUID.
+/// sessions, patient check-in and pre check-in, each addressed by a UUID. `/login` is a
+/// route only with `--auth`; without it, it is echoed like any other unknown path.
 enum TargetRoute: Int, CaseIterable {
     case health
     case stats
@@ -9,6 +10,7 @@ enum TargetRoute: Int, CaseIterable {
     case patientCheckin
     case preCheckin
     case echo
+    case login
 
     var template: String {
         switch self {
@@ -18,6 +20,7 @@ enum TargetRoute: Int, CaseIterable {
         case .patientCheckin: return "/patient_checkin/{id}"
         case .preCheckin: return "/pre_checkin/{id}"
         case .echo: return "echo"
+        case .login: return "/login"
         }
     }
 
@@ -61,11 +64,31 @@ enum RouteAnswer {
     /// 200 echoing method, path and body length.
     case echo
 
+    // The answers below come only with session memory or `--auth` (see `TargetCore.flowAnswer`).
+
+    /// 201 `{"id":…,"status":"created"}`; the session is remembered once the request is admitted.
+    case createdSession(id: Substring, key: RememberedID)
+    /// 404: the session was never created, or has been forgotten.
+    case unknownSession
+    /// 401: no `Authorization: Bearer` token this server handed out.
+    case missingToken
+    /// `POST /login` before its body is read; always replaced by one of the three below.
+    case login
+    /// 200 `{"token":…,"user":…}`; the token is made once the request is admitted.
+    case loginAccepted(user: String)
+    /// 401: no such user, or the wrong password.
+    case loginRefused
+    /// 400: the body is not a JSON object with a string `username` and `password`.
+    case unreadableLogin
+
     var status: HTTPResponseStatus {
         switch self {
-        case .health, .stats, .resource, .echo: return .ok
-        case .badID: return .badRequest
+        case .health, .stats, .resource, .echo, .loginAccepted: return .ok
+        case .createdSession: return .created
+        case .badID, .unreadableLogin, .login: return .badRequest
         case .methodNotAllowed: return .methodNotAllowed
+        case .unknownSession: return .notFound
+        case .missingToken, .loginRefused: return .unauthorized
         }
     }
 }
@@ -84,10 +107,11 @@ struct RoutedRequest {
     /// Index into the per-route counters.
     var counterSlot: Int { route.rawValue * TargetMethodClass.allCases.count + method.rawValue }
 
-    init(method httpMethod: HTTPMethod, uri: String) {
+    /// `routesLogin`: `/login` is a route (with `--auth`) rather than an echoed path.
+    init(method httpMethod: HTTPMethod, uri: String, routesLogin: Bool = false) {
         let method = TargetMethodClass(httpMethod)
         self.method = method
-        let path = uri.prefix(while: { $0 != "?" && $0 != "#" })
+        let path = Self.path(of: uri)
 
         if path == "/health" {
             route = .health
@@ -97,6 +121,11 @@ struct RoutedRequest {
         if path == "/__target/stats" {
             route = .stats
             answer = method == .get ? .stats : .methodNotAllowed
+            return
+        }
+        if routesLogin, path == "/login" {
+            route = .login
+            answer = method == .post ? .login : .methodNotAllowed
             return
         }
         for resource in Self.resources where path.hasPrefix(resource.prefix) {
@@ -116,6 +145,11 @@ struct RoutedRequest {
         }
         route = .echo
         answer = .echo
+    }
+
+    /// The URI without its query or fragment.
+    static func path(of uri: String) -> Substring {
+        uri.prefix(while: { $0 != "?" && $0 != "#" })
     }
 }
 

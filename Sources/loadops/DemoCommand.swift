@@ -8,9 +8,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Start the built-in target on loopback and run a short load test against it.",
         discussion: """
-            Runs the check-in API's load profile (per-endpoint requests per minute, open model) \
-            through the whole pipeline against `loadops target`, started in this process on a \
-            free loopback port, and prints where the results are. Nothing leaves this machine.
+            Runs the check-in API's load profile (requests per minute, open model) as two user \
+            flows, each creating a session for a UUID, reading it back and checking in with it, \
+            through the whole pipeline against `loadops target --sessions`, started in this \
+            process on a free loopback port, and prints where the results are. Nothing leaves \
+            this machine.
             """
     )
 
@@ -25,7 +27,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let server = try await LoadTargetServer.start(
-            port: 0, behaviour: TargetBehaviour(latency: .uniform(min: .milliseconds(2), max: .milliseconds(8))))
+            port: 0, behaviour: TargetBehaviour(latency: .uniform(min: .milliseconds(2), max: .milliseconds(8)),
+                                                rememberSessions: true))
         let console = RunConsole(quiet: quiet)
         console.line("built-in target listening on http://127.0.0.1:\(server.port) (\(server.behaviour.summary))")
         let stop = StopSignal()
@@ -43,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let counts = server.counts()
         try await server.stop()
-        console.line("built-in target served \(counts.total) requests")
+        console.line("built-in target: \(counts)")
         console.closeLog()
         if exitStatus != .success { throw ExitCode(exitStatus.rawValue) }
     }

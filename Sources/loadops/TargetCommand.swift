@@ -11,6 +11,11 @@ struct TargetCommand: AsyncParsableCommand {
         discussion: """
             Routes: GET /health; GET|POST /sessions/{uuid}, /patient_checkin/{uuid}, \
             /pre_checkin/{uuid}; GET /__target/stats; anything else is echoed.
+            For user flows (requests that pass values on): --sessions makes POST /sessions/{uuid} \
+            create a session (201) that the other routes then want, or answer 404; --auth adds \
+            POST /login {"username":…,"password":…} → {"token":…}, and every route but /health, \
+            /__target/stats and /login then wants 'Authorization: Bearer TOKEN', or answers 401. \
+            Both are counted in /__target/stats.
             Prints one line 'loadops target listening on http://HOST:PORT (...)' when ready, \
             and the request counts when stopped with Ctrl-C or SIGTERM.
             """
@@ -47,6 +52,14 @@ struct TargetCommand: AsyncParsableCommand {
 
     @Option(help: "Event-loop threads.")
     var threads: String = "1"
+
+    @Flag(help: "Remember sessions: POST /sessions/{uuid} creates one (201); GET /sessions/{uuid}, /patient_checkin/{uuid} and /pre_checkin/{uuid} answer 404 for a session never created (up to a million kept, the oldest forgotten first).")
+    var sessions = false
+
+    @Option(help: ArgumentHelp(
+        "An account for POST /login, as USER:PASSWORD; repeat for more. Turns on tokens: every route but /health, /__target/stats and /login then needs 'Authorization: Bearer TOKEN' from a login, or answers 401.",
+        valueName: "user:password"))
+    var auth: [String] = []
 
     func run() async throws {
         let settings: (behaviour: TargetBehaviour, port: Int, threads: Int)
@@ -120,6 +133,10 @@ struct TargetCommand: AsyncParsableCommand {
                 throw TargetOptionError(option: "close-every", value: closeEvery, expected: "a whole number of responses, at least 1")
             }
             behaviour.closeEvery = count
+        }
+        behaviour.rememberSessions = sessions
+        for account in auth {
+            behaviour.accounts.append(try parseTargetAccount(account))
         }
         try behaviour.validate()
         return (behaviour, portNumber, threadCount)

@@ -59,6 +59,7 @@ class Nginx:
                 server {{
                     listen 127.0.0.1:{self.port} backlog=16384;
                     location = /nginx_status {{ stub_status; }}
+                    location /flow/ {{ default_type application/json; return 200 '{{"data":{{"token":"t0k3n-4f1e"}}}}'; }}
                     location / {{ return 200 "ok\\n"; }}
                 }}
             }}
@@ -211,10 +212,15 @@ class Tools:
                     cpu=cpu, rss=rss, wall=wall, p50=float(row["50%"]) if row.get("50%") not in (None, "", "N/A") else None,
                     p99=float(row["99%"]) if row.get("99%") not in (None, "", "N/A") else None, raw=out)
 
-    def loadops(self, connections, seconds, rate=None, sample_established=False, binary=None):
+    def loadops(self, connections, seconds, rate=None, sample_established=False, binary=None, flow=None):
         out_dir = os.path.join(self.workdir, "loadops-out")
         cmd = [binary or self.binary, "run", "--host", self.nginx.url.rstrip("/"), "--duration", f"{seconds}s",
                "--output", out_dir, "--quiet"]
+        if flow is not None:
+            config = os.path.join(self.workdir, "flow-bench.yml")
+            with open(config, "w") as f:
+                f.write(flow_config(self.nginx.url.rstrip("/"), flow, out_dir))
+            cmd += ["--config", config]
         if rate:
             cmd += ["--model", "open", "--rate", f"{rate}/s"]
         else:
@@ -241,6 +247,26 @@ class Tools:
         return dict(requests=agg["requests"], errors=agg["failures"], cpu=cpu, rss=rss, wall=wall, loops=loops,
                     p50=agg["percentiles"]["50"], p99=agg["percentiles"]["99"], raw=out, established=established,
                     achieved=agg["requests"] / doc["duration_seconds"] if doc["duration_seconds"] else 0)
+
+
+FLOW_STEPS = ["/flow/start", "/flow/read", "/flow/finish"]
+
+
+def flow_config(host, as_flow, out_dir):
+    """The same three requests as plain endpoints, or as one flow whose first answer's token the
+    next two requests carry (one JSON extraction per iteration)."""
+    head = f"host: {host}\noutput: {out_dir}\nthresholds: {{}}\n"
+    if not as_flow:
+        return head + "endpoints:\n" + "".join(
+            f"  - {{ method: GET, path: {p}, headers: {{ X-Token: t0k3n-4f1e }} }}\n" for p in FLOW_STEPS)
+    return head + textwrap.dedent(f"""\
+        flows:
+          - name: token
+            steps:
+              - {{ method: GET, path: {FLOW_STEPS[0]}, extract: {{ token: $.data.token }} }}
+              - {{ method: GET, path: {FLOW_STEPS[1]}, headers: {{ X-Token: "{{token}}" }} }}
+              - {{ method: GET, path: {FLOW_STEPS[2]}, headers: {{ X-Token: "{{token}}" }} }}
+        """)
 
 
 def median_range(values):
@@ -297,11 +323,14 @@ def main():
         ("closed, 2000 connections", 2000, None, ["loadops", "wrk -t1", "wrk -t2", "hey", "locust"]),
         ("open model, 1000 requests/s", 10, 1000, ["loadops", "wrk -t2"]),
         ("closed, 10000 connections", 10000, None, ["loadops", "wrk -t1", "wrk -t2"]),
+        ("flow of three steps against the same requests as endpoints, 50 users", 50, None,
+         ["loadops endpoints", "loadops flow"]),
     ]
     if args.quick:
-        scenarios = [scenarios[0], scenarios[2]]
+        scenarios = [scenarios[0], scenarios[2], scenarios[4]]
     if args.baseline_binary:
-        scenarios = [(n, c, r, names[:1] + ["loadops (baseline)"] + names[1:]) for n, c, r, names in scenarios]
+        scenarios = [(n, c, r, names[:1] + ["loadops (baseline)"] + names[1:]) if names[0] == "loadops" else (n, c, r, names)
+                     for n, c, r, names in scenarios]
     results = {}
     problems = []
     try:
@@ -311,6 +340,8 @@ def main():
                     before = nginx.requests()
                     if tool == "loadops":
                         r = tools.loadops(connections, seconds, rate=rate, sample_established=connections >= 2000)
+                    elif tool in ("loadops endpoints", "loadops flow"):
+                        r = tools.loadops(connections, seconds, flow=tool == "loadops flow")
                     elif tool == "loadops (baseline)":
                         r = tools.loadops(connections, seconds, rate=rate, sample_established=connections >= 2000,
                                           binary=os.path.abspath(args.baseline_binary))
@@ -327,7 +358,7 @@ def main():
                           f"{rate_per_cpu:>9,.0f} req/CPU-s, RSS {r['rss']:.0f} MB, nginx counted {r['nginx']:,}"
                           + (f", {r.get('established')} established" if r.get("established") is not None else ""),
                           flush=True)
-                    if tool == "loadops" and r["requests"] != r["nginx"]:
+                    if tool.startswith("loadops") and tool != "loadops (baseline)" and r["requests"] != r["nginx"]:
                         problems.append(f"{name}: loadops counted {r['requests']} requests, nginx {r['nginx']}")
                     if r["requests"] == 0:
                         problems.append(f"{name}: {tool} completed no request")
@@ -401,8 +432,22 @@ def main():
                 if figure < 0.8 and not args.quick:
                     problems.append(f"{name}: loadops/wrk = {figure:.2f}, below 0.80")
             lines.append("")
+        flow_runs = results.get((name, "loadops flow"), [])
+        plain_runs = results.get((name, "loadops endpoints"), [])
+        if flow_runs and plain_runs:
+            flow_rate = statistics.median([r["requests"] / r["cpu"] for r in flow_runs if r["cpu"]] or [0])
+            plain_rate = statistics.median([r["requests"] / r["cpu"] for r in plain_runs if r["cpu"]] or [0])
+            figure = flow_rate / plain_rate if plain_rate else 0
+            lines.append(f"The flow keeps **{figure:.2f}** of the plain endpoints' requests per generator CPU-second "
+                         "(ratio of medians; target ≥ 0.80).")
+            lines.append("")
+            if figure < 0.8 and not args.quick:
+                problems.append(f"{name}: flow/endpoints = {figure:.2f}, below 0.80")
+            for r in flow_runs:
+                if r["errors"]:
+                    problems.append(f"{name}: the flow had {r['errors']} failed requests")
         if not args.quick:
-            # The issue's memory and connection targets, checked on every run of the scenario.
+            # The memory and connection targets, checked on every run of the scenario.
             lo = results.get((name, "loadops"), [])
             rss_limit = {2000: 64, 10000: 160}.get(connections)
             if rss_limit and lo and statistics.median([r["rss"] for r in lo]) > rss_limit:

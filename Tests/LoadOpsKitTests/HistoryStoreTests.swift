@@ -61,10 +61,10 @@ enum HistoryFixture {
             let store = try HistoryStore.open(path: path)
             #expect(FileManager.default.fileExists(atPath: path))
             let tables = Set(try store.tableNames())
-            for table in ["runs", "endpoint_stats", "time_series", "histograms", "thresholds", "archives"] {
+            for table in ["runs", "endpoint_stats", "time_series", "histograms", "thresholds", "archives", "run_flows"] {
                 #expect(tables.contains(table), "missing table \(table)")
             }
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == HistorySchema.version)
             #expect(try store.runs().isEmpty)
             #expect(try store.latestRunID() == nil)
         }
@@ -73,7 +73,7 @@ enum HistoryFixture {
         #expect(header[18] == 2 && header[19] == 2)
         // Opening again applies nothing twice and keeps what was there.
         let again = try HistoryStore.open(path: path)
-        #expect(try again.schemaVersion() == 1)
+        #expect(try again.schemaVersion() == HistorySchema.version)
         #expect(try again.runs().isEmpty)
     }
 
@@ -298,7 +298,7 @@ enum HistoryFixture {
             _ = try HistoryStore.open(path: path)
             Issue.record("a newer schema was opened")
         } catch {
-            #expect(error == .newerSchema(path: path, found: 7, supported: 1))
+            #expect(error == .newerSchema(path: path, found: 7, supported: HistorySchema.version))
             #expect(error.description.contains("newer") && error.description.contains(path))
         }
         #expect(try HistoryFixture.bytes(path) == bytes)

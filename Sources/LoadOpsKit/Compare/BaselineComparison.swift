@@ -51,23 +51,55 @@ public struct ComparisonRow: Codable, Sendable, Equatable {
     }
 }
 
-/// Which runs an endpoint appeared in.
+/// Which runs an endpoint (or a flow) appeared in.
 public enum EndpointPresence: String, Codable, Sendable, Equatable {
     case both
     case currentOnly = "current_only"
     case baselineOnly = "baseline_only"
 }
 
-/// The comparison of one scope: the aggregate or an endpoint (matched by method and name).
+/// The comparison of one scope: the aggregate, an endpoint (matched by method and name) or a user
+/// flow (matched by name; its method is empty).
 public struct ScopeComparison: Codable, Sendable, Equatable {
     public var method: String
     public var name: String
     public var presence: EndpointPresence
     /// Empty when the endpoint is on one side only.
     public var rows: [ComparisonRow]
+    /// A user flow's iterations rather than an endpoint's requests (written `"flow": true`, absent otherwise).
+    public var isFlow: Bool = false
 
-    /// `Aggregated` or `GET /sessions/{uuid}`.
-    public var title: String { method.isEmpty ? name : "\(method) \(name)" }
+    enum CodingKeys: String, CodingKey {
+        case method, name, presence, rows
+        case isFlow = "flow"
+    }
+
+    /// `Aggregated`, `GET /sessions/{uuid}` or `flow checkout` (as a threshold scope names it).
+    public var title: String { isFlow ? "flow \(name)" : method.isEmpty ? name : "\(method) \(name)" }
+
+    /// The aggregate's row: no method, and not a flow.
+    public var isAggregate: Bool { method.isEmpty && !isFlow }
+}
+
+// In an extension, so the memberwise initialiser stays.
+extension ScopeComparison {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        method = try container.decode(String.self, forKey: .method)
+        name = try container.decode(String.self, forKey: .name)
+        presence = try container.decode(EndpointPresence.self, forKey: .presence)
+        rows = try container.decode([ComparisonRow].self, forKey: .rows)
+        isFlow = try container.decodeIfPresent(Bool.self, forKey: .isFlow) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(method, forKey: .method)
+        try container.encode(name, forKey: .name)
+        try container.encode(presence, forKey: .presence)
+        try container.encode(rows, forKey: .rows)
+        if isFlow { try container.encode(true, forKey: .isFlow) }
+    }
 }
 
 /// A run compared with a baseline, scope by scope.
@@ -82,6 +114,8 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public var endpoints: [ScopeComparison]
     /// How the two runs' configurations differ (`ConfigurationDifference`); empty when they are comparable.
     public var configurationDifferences: [String]
+    /// The user flows of either run (`isFlow`); empty when neither had flows.
+    public var flows: [ScopeComparison] = []
 
     enum CodingKeys: String, CodingKey {
         case currentLabel = "current"
@@ -91,12 +125,14 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         case tolerancePercent = "tolerance_percent"
         case aggregate, endpoints
         case configurationDifferences = "configuration_differences"
+        case flows
     }
 
     /// The two runs were measured under the same configuration, so their figures can be compared.
     public var isComparable: Bool { configurationDifferences.isEmpty }
 
-    public var scopes: [ScopeComparison] { [aggregate] + endpoints }
+    /// The aggregate, the endpoints, then the flows.
+    public var scopes: [ScopeComparison] { [aggregate] + endpoints + flows }
 
     /// Every flagged regression with its scope.
     public var regressions: [(scope: ScopeComparison, row: ComparisonRow)] {
@@ -108,6 +144,12 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
 
 /// Compares a run with a baseline the way the operations guide's script does (percentage change, ±5%),
 /// with a direction per metric, an absolute floor against noise, and every endpoint, not two top-level figures.
+///
+/// User flows are compared by name, on two figures with the endpoints' rules (`row`): the p95 of the
+/// completed iterations' durations (`p95`, from the iterations that completed on both sides) and the
+/// failure rate (`error_rate`, percent of the finished iterations that failed). A flow on one side
+/// only is listed (`currentOnly`, `baselineOnly`), never a regression; so is every flow of a run
+/// compared with a baseline made before flows were recorded.
 public enum BaselineComparison {
     public static func compare(current: ResultsDocument, baseline: ResultsDocument,
                                tolerance: ComparisonTolerance = ComparisonTolerance(),
@@ -136,7 +178,46 @@ public enum BaselineComparison {
         return ComparisonReport(currentLabel: currentLabel, baselineLabel: baselineLabel,
                                 currentStartedAt: current.startedAt, baselineStartedAt: baseline.startedAt,
                                 tolerancePercent: tolerance.percent, aggregate: aggregate, endpoints: scopes,
-                                configurationDifferences: ConfigurationDifference.between(current: current, baseline: baseline))
+                                configurationDifferences: ConfigurationDifference.between(current: current, baseline: baseline),
+                                flows: flows(current: current.flows ?? [], baseline: baseline.flows ?? [], tolerance: tolerance))
+    }
+
+    /// The flows compared by name: the current run's in its order, then those only in the baseline.
+    static func flows(current: [ResultsDocument.Flow], baseline: [ResultsDocument.Flow],
+                      tolerance: ComparisonTolerance) -> [ScopeComparison] {
+        var scopes: [ScopeComparison] = []
+        var seen: Set<String> = []
+        for flow in current where seen.insert(flow.name).inserted {
+            if let old = baseline.first(where: { $0.name == flow.name }) {
+                scopes.append(ScopeComparison(method: "", name: flow.name, presence: .both,
+                                              rows: flowRows(current: flow, baseline: old, tolerance: tolerance), isFlow: true))
+            } else {
+                scopes.append(ScopeComparison(method: "", name: flow.name, presence: .currentOnly, rows: [], isFlow: true))
+            }
+        }
+        for flow in baseline where seen.insert(flow.name).inserted {
+            scopes.append(ScopeComparison(method: "", name: flow.name, presence: .baselineOnly, rows: [], isFlow: true))
+        }
+        return scopes
+    }
+
+    /// The metrics a flow is compared on, in report order.
+    static let flowMetrics: [ComparisonMetric] = [.errorRate, .p95]
+
+    static func flowRows(current: ResultsDocument.Flow, baseline: ResultsDocument.Flow,
+                         tolerance: ComparisonTolerance) -> [ComparisonRow] {
+        flowMetrics.map { metric in
+            row(metric, baseline: value(metric, of: baseline), current: value(metric, of: current), tolerance: tolerance)
+        }
+    }
+
+    /// A flow's figure; nil when that side finished no iteration (the failure rate), or completed none (the p95).
+    static func value(_ metric: ComparisonMetric, of flow: ResultsDocument.Flow) -> Double? {
+        switch metric {
+        case .errorRate: return flow.iterationsFinished > 0 ? flow.failureRate : nil
+        case .p95: return flow.iterationsCompleted > 0 ? flow.duration.percentiles[.p95] : nil
+        case .successRate, .p50, .p99, .rps: return nil
+        }
     }
 
     static func rows(current: ResultsDocument.Endpoint, baseline: ResultsDocument.Endpoint,

@@ -31,7 +31,7 @@ public enum ComparisonRenderer {
             if index > 0 { table.addSeparator() }
             for (rowIndex, row) in scope.rows.enumerated() {
                 table.add([rowIndex == 0 ? shortened(scope.title) : "", row.metric.rawValue,
-                           value(row.baseline, row.metric), value(row.current, row.metric), row.changeText, row.flag.symbol])
+                           value(row.baseline, row.metric, of: scope), value(row.current, row.metric, of: scope), row.changeText, row.flag.symbol])
             }
         }
         lines += table.render()
@@ -66,7 +66,7 @@ public enum ComparisonRenderer {
                 continue
             }
             for row in scope.rows {
-                lines.append("| \(markdownCell(scope.title)) | \(row.metric.rawValue) | \(value(row.baseline, row.metric)) | \(value(row.current, row.metric)) | \(row.changeText) | \(row.flag.symbol) |")
+                lines.append("| \(markdownCell(scope.title)) | \(row.metric.rawValue) | \(value(row.baseline, row.metric, of: scope)) | \(value(row.current, row.metric, of: scope)) | \(row.changeText) | \(row.flag.symbol) |")
             }
         }
         if !oneSided.isEmpty {
@@ -139,7 +139,7 @@ public enum ComparisonRenderer {
 
     static func presenceLine(_ scope: ScopeComparison) -> String {
         switch scope.presence {
-        case .currentOnly: return "\(scope.title): only in the current run (new endpoint, nothing to compare)"
+        case .currentOnly: return "\(scope.title): only in the current run (new \(scope.isFlow ? "flow" : "endpoint"), nothing to compare)"
         case .baselineOnly: return "\(scope.title): only in the baseline (not exercised by the current run)"
         case .both: return scope.title
         }
@@ -147,6 +147,12 @@ public enum ComparisonRenderer {
 
     static func value(_ value: Double?, _ metric: ComparisonMetric) -> String {
         value.map(metric.format) ?? "no requests"
+    }
+
+    /// A flow's figure, or why it has none.
+    static func value(_ value: Double?, _ metric: ComparisonMetric, of scope: ScopeComparison) -> String {
+        guard scope.isFlow else { return self.value(value, metric) }
+        return value.map(metric.format) ?? (metric == .errorRate ? "no iterations" : "none completed")
     }
 
     /// `|` would end a Markdown cell early.

@@ -5,7 +5,8 @@ import Foundation
 /// service, so the comparison names what differs instead of letting the table speak alone.
 ///
 /// Compared: the host, the load model, the load settings that shape the traffic (users, spawn rate,
-/// think time, rate, stages, connection cap) and the endpoints (by method and name). Durations and
+/// think time, rate, stages, connection cap), the endpoints and flow steps (by method and name) and the
+/// flows (by name). Durations and
 /// timeouts are left out: a shorter run of the same load is still comparable.
 public enum ConfigurationDifference {
     /// One line per difference, e.g. `load model: open (current) vs closed (baseline)`; empty when comparable.
@@ -19,16 +20,18 @@ public enum ConfigurationDifference {
         if current.load.model == baseline.load.model {
             differ("load", describe(current.load), describe(baseline.load))
         }
-        let now = Set(current.endpoints.map { "\($0.method) \($0.name)" })
-        let before = Set(baseline.endpoints.map { "\($0.method) \($0.name)" })
-        if now != before {
+        func differ(_ what: String, _ now: Set<String>, _ before: Set<String>) {
+            guard now != before else { return }
             var parts: [String] = []
             let added = now.subtracting(before).sorted()
             let removed = before.subtracting(now).sorted()
             if !added.isEmpty { parts.append("only in the current run: " + added.joined(separator: ", ")) }
             if !removed.isEmpty { parts.append("only in the baseline: " + removed.joined(separator: ", ")) }
-            differences.append("endpoints: " + parts.joined(separator: "; "))
+            differences.append("\(what): " + parts.joined(separator: "; "))
         }
+        differ("endpoints", Set(current.endpoints.map { "\($0.method) \($0.name)" }),
+               Set(baseline.endpoints.map { "\($0.method) \($0.name)" }))
+        differ("flows", Set((current.flows ?? []).map(\.name)), Set((baseline.flows ?? []).map(\.name)))
         return differences
     }
 

@@ -9,6 +9,10 @@ struct ConfigProvenance {
     var stageDrafts: [StageDraft] = []
     /// Position of each endpoint in the file, parallel to `LoadOpsConfig.endpoints`.
     var endpointLocations: [SourceLocation] = []
+    /// Where the `flows:` section is, when there is one.
+    var flowsSection: SourceLocation?
+    /// Each flow's positions, parallel to `LoadOpsConfig.flows`.
+    var flowLocations: [FlowLocations] = []
     /// What the environment and the flags set that asks for a flat run instead of the file's stages.
     var flatRun = FlatRunRequest()
 }
@@ -45,7 +49,8 @@ struct ConfigFileParser {
     let homeDirectory: String
 
     static let topLevelKeys = [
-        "host", "allow_hosts", "environment", "insecure", "follow_redirects", "output", "load", "endpoints", "credentials", "thresholds",
+        "host", "allow_hosts", "environment", "insecure", "follow_redirects", "output", "load", "endpoints", "flows", "credentials",
+        "thresholds",
         "redact_query", "monitor", "abort", "warnings", "incident", "engine",
     ]
     static let loadKeys = [
@@ -73,6 +78,12 @@ struct ConfigFileParser {
             let parsed = try EndpointParser.parse(endpoints)
             config.endpoints = parsed.map(\.endpoint)
             provenance.endpointLocations = parsed.map(\.location)
+        }
+        if let flows = top["flows"] {
+            let parsed = try FlowParser.parse(flows, resolvePath: resolvePath)
+            config.flows = parsed.map(\.flow)
+            provenance.flowsSection = flows.location
+            provenance.flowLocations = parsed.map(\.locations)
         }
         if let credentials = top["credentials"] { config.credentials = try parseCredentials(credentials) }
         if let monitor = top["monitor"] {

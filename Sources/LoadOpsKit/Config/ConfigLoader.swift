@@ -231,18 +231,31 @@ public enum ConfigLoader {
         }
 
         var endpointLocations = provenance.endpointLocations
-        if config.endpoints.isEmpty {
+        // Without endpoints or flows, the target's root is the one endpoint; flows alone need none.
+        if config.endpoints.isEmpty && config.flows.isEmpty {
             config.endpoints = [EndpointConfig(method: "GET", path: "/")]
             endpointLocations = [.defaults("endpoints")]
         }
         func location(ofEndpoint index: Int) -> SourceLocation {
             endpointLocations.indices.contains(index) ? endpointLocations[index] : provenance.model
         }
+        func location(ofFlow index: Int) -> FlowLocations {
+            provenance.flowLocations.indices.contains(index)
+                ? provenance.flowLocations[index]
+                : FlowLocations(flow: provenance.model, name: provenance.model)
+        }
         maskSecrets(in: &config)
-        try checkEndpointIdentities(config.endpoints, location: location(ofEndpoint:))
+        try checkRequestIdentities(config, endpointLocation: location(ofEndpoint:), flowLocation: location(ofFlow:))
+        try checkFlows(config, provenance: provenance, location: location(ofFlow:))
 
         guard model == .open, config.load.stages.isEmpty, config.load.rate == nil else { return }
-        guard config.endpoints.contains(where: { $0.rate != nil }) else {
+        guard config.endpoints.contains(where: { $0.rate != nil }) || config.flows.contains(where: { $0.rate != nil }) else {
+            if let flow = config.flows.first {
+                throw ConfigError.invalid(
+                    location(ofFlow: 0).flow,
+                    "flow \"\(flow.name)\" has no rate: the open model starts iterations at a set rate, so give each flow one "
+                        + "(e.g. rate: 100/min) or set load.rate (e.g. rate: 100/s) or load.stages to share by weight, or pass --rate")
+            }
             throw ConfigError.invalid(
                 provenance.model,
                 "the open model starts requests at a set rate, but no rate is given: give endpoints a rate "
@@ -253,8 +266,34 @@ public enum ConfigLoader {
             let path = Redaction.maskQuery(endpoint.path, extraNames: config.redactQuery)
             throw ConfigError.invalid(
                 location(ofEndpoint: missing),
-                "\(endpoint.method) \(path) has no rate while other endpoints do: with the open model give it one "
-                    + "(e.g. \"\(endpoint.method.lowercased()) \(path)\": 10/s) or set load.rate to share among the endpoints without one")
+                "\(endpoint.method) \(path) has no rate while other \(config.flows.isEmpty ? "endpoints" : "endpoints or flows") do: "
+                    + "with the open model give it one (e.g. \"\(endpoint.method.lowercased()) \(path)\": 10/s) or set load.rate "
+                    + "to share among the endpoints without one")
+        }
+        if let missing = config.flows.indices.first(where: { config.flows[$0].rate == nil }) {
+            throw ConfigError.invalid(
+                location(ofFlow: missing).flow,
+                "flow \"\(config.flows[missing].name)\" has no rate while other \(config.endpoints.isEmpty ? "flows" : "flows or endpoints") do: "
+                    + "with the open model give it one (e.g. rate: 100/min) or set load.rate to share among those without one by weight")
+        }
+    }
+
+    /// Flows run on loadops's own generator, and their share of the load is a weight in the closed
+    /// model and a rate in the open one.
+    private static func checkFlows(
+        _ config: LoadOpsConfig, provenance: ConfigProvenance, location: (Int) -> FlowLocations
+    ) throws {
+        guard !config.flows.isEmpty else { return }
+        if config.engine == .locust {
+            throw ConfigError.invalid(
+                provenance.flowsSection ?? location(0).flow,
+                "flows run on the built-in engine only: leave out engine: locust (or --engine locust) to run them")
+        }
+        if config.load.model == .closed, let index = config.flows.indices.first(where: { config.flows[$0].rate != nil }) {
+            let flow = location(index)
+            throw ConfigError.invalid(
+                flow.rate ?? flow.flow,
+                "rate applies to the open model; in the closed model use weight to set the flow's share of the users' iterations")
         }
     }
 
@@ -267,6 +306,12 @@ public enum ConfigLoader {
         for index in config.endpoints.indices {
             config.endpoints[index].name = Redaction.maskQuery(config.endpoints[index].name, extraNames: names)
         }
+        for flow in config.flows.indices {
+            for step in config.flows[flow].steps.indices {
+                config.flows[flow].steps[step].request.name = Redaction.maskQuery(
+                    config.flows[flow].steps[step].request.name, extraNames: names)
+            }
+        }
         var thresholds: [String: [String]] = [:]
         for (scope, expressions) in config.thresholds {
             thresholds[Redaction.maskQuery(scope, extraNames: names), default: []] += expressions
@@ -275,28 +320,41 @@ public enum ConfigLoader {
     }
 
     /// Results are kept per method and name (the CSVs' Type and Name, the history's keys), so two
-    /// endpoints with both the same would be counted as one and could not be recorded.
-    private static func checkEndpointIdentities(
-        _ endpoints: [EndpointConfig], location: (Int) -> SourceLocation
+    /// endpoints, or flow steps, with both the same would be counted as one and could not be recorded.
+    private static func checkRequestIdentities(
+        _ config: LoadOpsConfig, endpointLocation: (Int) -> SourceLocation, flowLocation: (Int) -> FlowLocations
     ) throws {
         struct Identity: Hashable {
             var method: String
             var name: String
         }
+        var requests: [(identity: Identity, location: SourceLocation, kind: String)] = config.endpoints.enumerated().map { index, endpoint in
+            (Identity(method: endpoint.method, name: endpoint.name), endpointLocation(index), "endpoint")
+        }
+        for (flowIndex, flow) in config.flows.enumerated() {
+            let locations = flowLocation(flowIndex)
+            for (stepIndex, step) in flow.steps.enumerated() {
+                let location = locations.steps.indices.contains(stepIndex) ? locations.steps[stepIndex] : locations.flow
+                requests.append((Identity(method: step.request.method, name: step.request.name), location, "step"))
+            }
+        }
         var seen: [Identity: Int] = [:]
-        for (index, endpoint) in endpoints.enumerated() {
-            let identity = Identity(method: endpoint.method, name: endpoint.name)
-            guard let first = seen[identity] else {
-                seen[identity] = index
+        for (index, request) in requests.enumerated() {
+            guard let first = seen[request.identity] else {
+                seen[request.identity] = index
                 continue
             }
-            let earlier = location(first)
-            var position = earlier.file
-            if let line = earlier.line { position += ":\(line)" + (earlier.column.map { ":\($0)" } ?? "") }
+            let earlier = requests[first]
+            // A step's default name already starts with its method (`GET /a`).
+            let name = request.identity.name
+            let subject = request.kind == "step" && name.hasPrefix(request.identity.method + " ")
+                ? name : "\(request.identity.method) \(name)"
+            var position = earlier.location.file
+            if let line = earlier.location.line { position += ":\(line)" + (earlier.location.column.map { ":\($0)" } ?? "") }
             throw ConfigError.invalid(
-                location(index),
-                "\(endpoint.method) \(endpoint.name) is already the name of the endpoint at \(position)"
-                    + (earlier.field.map { " (\($0))" } ?? "") + ": results are kept per method and name, "
+                request.location,
+                "\(subject) is already the name of the \(earlier.kind) at \(position)"
+                    + (earlier.location.field.map { " (\($0))" } ?? "") + ": results are kept per method and name, "
                     + "so give one of them a distinct `name:`")
         }
     }

@@ -15,7 +15,8 @@ public enum ConfigRenderer {
         lines.append("output: \(scalar(config.output))")
         if !config.redactQuery.isEmpty { lines.append("redact_query: \(flowList(config.redactQuery.map(scalar)))") }
         lines += loadSection(config.load)
-        lines += endpointsSection(config.endpoints)
+        if !config.endpoints.isEmpty || config.flows.isEmpty { lines += endpointsSection(config.endpoints) }
+        lines += flowsSection(config.flows.map { $0.redacted(extraQueryNames: config.redactQuery) })
         switch config.credentials {
         case .basicFile(let path)?: lines += ["credentials:", "  file: \(scalar(path))"]
         case .bearerEnv(let variable)?: lines += ["credentials:", "  bearer_env: \(scalar(variable))"]
@@ -39,12 +40,7 @@ public enum ConfigRenderer {
             "  spawn_rate: \(DecimalNumber.format(load.spawnRate))",
             "  duration: \(DurationParser.format(load.duration))",
         ]
-        if let thinkTime = load.thinkTime {
-            let text = thinkTime.lowerBound == thinkTime.upperBound
-                ? DurationParser.format(thinkTime.lowerBound)
-                : "\(DurationParser.format(thinkTime.lowerBound))-\(DurationParser.format(thinkTime.upperBound))"
-            lines.append("  think_time: \(text)")
-        }
+        if let thinkTime = load.thinkTime { lines.append("  think_time: \(thinkTimeText(thinkTime))") }
         if let rate = load.rate { lines.append("  rate: \(RateParser.format(rate))") }
         lines.append("  max_connections: \(load.maxConnections)")
         lines.append("  timeout: \(DurationParser.format(load.timeout))")
@@ -82,6 +78,87 @@ public enum ConfigRenderer {
         return lines
     }
 
+    /// Flows in the full form, each check and extraction on a line of its own. A data file is named
+    /// with its row count, never its rows (they often hold passwords).
+    private static func flowsSection(_ flows: [FlowConfig]) -> [String] {
+        guard !flows.isEmpty else { return [] }
+        var lines = ["flows:"]
+        for flow in flows {
+            lines.append("  - name: \(scalar(flow.name))")
+            lines.append("    weight: \(DecimalNumber.format(flow.weight))")
+            if let rate = flow.rate { lines.append("    rate: \(RateParser.format(rate))") }
+            if let thinkTime = flow.thinkTime { lines.append("    think_time: \(thinkTimeText(thinkTime))") }
+            lines.append("    cookies: \(flow.cookies)")
+            if let data = flow.data {
+                let rows = "\(data.rows.count) \(data.rows.count == 1 ? "row" : "rows")"
+                lines.append("    data: { file: \(scalar(data.path)), pick: \(data.pick.rawValue), "
+                             + "columns: \(flowList(data.columns.map(scalar))) }   # \(rows), not shown")
+            }
+            if !flow.variables.isEmpty {
+                lines.append("    vars:")
+                lines += flow.variables.map { "      \(scalar($0.name)): \(scalar($0.template))" }
+            }
+            lines.append("    steps:")
+            for step in flow.steps { lines += stepLines(step) }
+        }
+        return lines
+    }
+
+    private static func stepLines(_ step: FlowStep) -> [String] {
+        let request = step.request
+        var lines = ["      - method: \(request.method)"]
+        // The name defaults to METHOD path; only print it when it says something more.
+        if request.name != "\(request.method) \(request.path)" { lines.append("        name: \(scalar(request.name))") }
+        lines.append("        path: \(scalar(request.path))")
+        if !request.headers.isEmpty {
+            lines.append("        headers:")
+            lines += request.headers.map { name, value in "          \(scalar(name)): \(scalar(value))" }
+        }
+        if let body = request.body { lines.append("        body: \(scalar(body))") }
+        if !request.expectedStatus.isEmpty { lines.append("        expect: \(flowList(request.expectedStatus.map(String.init)))") }
+        if !step.checks.isEmpty {
+            lines.append("        check:")
+            for check in step.checks {
+                var fields: [String]
+                switch check.condition {
+                case .status(let codes): fields = ["status: \(flowList(codes.map(String.init)))"]
+                case .jsonPathExists(let path): fields = ["json: \(scalar(path.text))"]
+                case .jsonPathEquals(let path, let template): fields = ["json: \(scalar(path.text))", "equals: \(scalar(template))"]
+                case .bodyContains(let template): fields = ["body_contains: \(scalar(template))"]
+                case .bodySmallerThan(let bytes): fields = ["body_under: \(byteSizeText(bytes))"]
+                }
+                if check.name != ResponseCheck.defaultName(for: check.condition) { fields.append("name: \(scalar(check.name))") }
+                lines.append("          - { " + fields.joined(separator: ", ") + " }")
+            }
+        }
+        if !step.extractions.isEmpty {
+            lines.append("        extract:")
+            for extraction in step.extractions {
+                let source: String
+                switch extraction.source {
+                case .jsonPath(let path): source = scalar(path.text)
+                case .header(let name): source = "{ header: \(scalar(name)) }"
+                case .regex(let pattern): source = "{ regex: \(scalar(pattern)) }"
+                }
+                lines.append("          \(scalar(extraction.variable)): \(source)")
+            }
+        }
+        return lines
+    }
+
+    private static func thinkTimeText(_ thinkTime: ClosedRange<Double>) -> String {
+        thinkTime.lowerBound == thinkTime.upperBound
+            ? DurationParser.format(thinkTime.lowerBound)
+            : "\(DurationParser.format(thinkTime.lowerBound))-\(DurationParser.format(thinkTime.upperBound))"
+    }
+
+    /// `64KB`, `1MB` when the size is a whole number of them, bytes otherwise.
+    static func byteSizeText(_ bytes: Int) -> String {
+        if bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576)MB" }
+        if bytes % 1024 == 0 { return "\(bytes / 1024)KB" }
+        return "\(bytes)B"
+    }
+
     private static func thresholdsSection(_ thresholds: [String: [String]]) -> [String] {
         guard !thresholds.isEmpty else { return [] }
         // Aggregate first, then the endpoints in a stable order.
@@ -117,5 +194,27 @@ public enum ConfigRenderer {
     static func quoted(_ text: String) -> String {
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return JSONText.quoted(text) }
         return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
+
+extension FlowConfig {
+    /// A copy fit for printing, masked as `LoadOpsConfig.redacted()` masks endpoints: secret query
+    /// values in step names and paths, secret header values. A data file's rows are emptied (their count kept): they are never shown.
+    func redacted(extraQueryNames: [String]) -> FlowConfig {
+        var copy = self
+        copy.steps = steps.map { step in
+            var masked = step
+            masked.request.name = Redaction.maskQuery(step.request.name, extraNames: extraQueryNames)
+            masked.request.path = Redaction.maskQuery(step.request.path, extraNames: extraQueryNames)
+            masked.request.headers = step.request.headers.map { name, value in
+                (name, Redaction.isSensitiveHeader(name) ? Redaction.mask : value)
+            }
+            return masked
+        }
+        if var data = copy.data {
+            data.rows = Array(repeating: [], count: data.rows.count)
+            copy.data = data
+        }
+        return copy
     }
 }

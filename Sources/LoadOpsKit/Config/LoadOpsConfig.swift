@@ -13,6 +13,8 @@ public struct LoadOpsConfig: Sendable, Equatable {
     public var insecure: Bool
     public var load: LoadSettings
     public var endpoints: [EndpointConfig]
+    /// User flows (`flows:`): steps in order with values carried between them; beside or instead of `endpoints`.
+    public var flows: [FlowConfig] = []
     public var credentials: CredentialsConfig?
     /// Raw threshold expressions per scope (`"aggregate"` or an endpoint name), kept for the thresholds stage.
     /// Without `thresholds:` in loadops.yml, `ThresholdSet.defaultExpressions` apply; `thresholds: {}` has none.

@@ -9,6 +9,8 @@ enum TemplatePart: Equatable, Sendable {
     case sequence
     /// `{int:A-B}`: a random whole number from A to B.
     case integer(ClosedRange<Int>)
+    /// `{name}` in a flow: the iteration's value of that variable.
+    case variable(String)
 }
 
 /// Reads the placeholders of paths, bodies and header values. The configuration check and the
@@ -27,7 +29,9 @@ enum PlaceholderSyntax {
         var message: String
     }
 
-    static func parts(_ text: String, everyBraceIsPlaceholder: Bool = false) throws(Problem) -> [TemplatePart] {
+    /// `variables`: the names a flow's iteration holds (`{name}` is then a variable); empty outside flows.
+    static func parts(_ text: String, everyBraceIsPlaceholder: Bool = false,
+                      variables: Set<String> = []) throws(Problem) -> [TemplatePart] {
         var parts: [TemplatePart] = []
         let bytes = text.utf8
         var literalStart = bytes.startIndex
@@ -50,7 +54,9 @@ enum PlaceholderSyntax {
                 index = nameStart
                 continue
             }
-            let placeholder = try Self.placeholder(named: String(text[nameStart..<nameEnd]), offset: offset(index))
+            let name = String(text[nameStart..<nameEnd])
+            let placeholder = variables.contains(name)
+                ? TemplatePart.variable(name) : try Self.placeholder(named: name, offset: offset(index))
             if literalStart < index { parts.append(.literal(String(text[literalStart..<index]))) }
             parts.append(placeholder)
             index = bytes.index(after: nameEnd)

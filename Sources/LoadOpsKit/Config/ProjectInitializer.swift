@@ -122,6 +122,25 @@ public enum ProjectInitializer {
             weight: 4
             # rate: 2417/min
 
+        # User flows: steps sent in order by one user, each iteration with fresh variables and cookies,
+        # values carried from one answer to the next request. Beside the endpoints or instead of them.
+        # {name} is a variable: made under vars, a column of a data file (data: accounts.csv), or
+        # extracted from an earlier step's answer (extract: { token: $.data.token }). An iteration stops
+        # at its first failing step: its status, a check or an extraction.
+        # flows:
+        #   - name: checkin
+        #     weight: 1                      # closed model: share of the users' iterations
+        #     # rate: 588/min                # open model: iterations started per minute
+        #     vars:
+        #       id: "{uuid}"
+        #     steps:
+        #       - "post /sessions/{id}":
+        #           check: [{ status: [200, 201] }]
+        #       - "get /sessions/{id}":
+        #           check: [{ json: $.id, equals: "{id}" }]
+        #       - "post /patient_checkin/{id}":
+        #           check: [{ status: 200 }]
+
         # A deployment that needs credentials: a file of key:secret lines (as `ecsctl.sh creds` prints
         # them for an ECS deployment), rotated across users as HTTP basic auth:
         # credentials:

@@ -126,6 +126,8 @@ extension LoadOpsConfig {
             }
             return masked
         }
+        // Flows keep their shape (step names as the results name them) but never their data rows.
+        copy.flows = flows.map { $0.redacted(extraQueryNames: redactQuery) }
         copy.monitor = monitor.redacted()
         return copy
     }

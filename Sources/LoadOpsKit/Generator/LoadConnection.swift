@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,14 @@ protocol LoadConnectionOwner: AnyObject {
     func connectionFinished(_ connection: LoadConnection, reusable: Bool)
     /// The connection is gone; no request is in flight on it any more.
     func connectionClosed(_ connection: LoadConnection)
+    /// A flow step's answer (only for requests sent with `inspect`), before it is counted: the owner
+    /// checks it and takes what it needs from it. `raw` holds the whole answer as received when the
+    /// step asked for it (`capture`). Returns the failure that makes this answer count as failed.
+    func answerArrived(_ connection: LoadConnection, status: Int, raw: ByteBuffer?) -> FailureKind?
+}
+
+extension LoadConnectionOwner {
+    func answerArrived(_ connection: LoadConnection, status: Int, raw: ByteBuffer?) -> FailureKind? { nil }
 }
 
 /// One keep-alive HTTP/1.1 connection sending one request at a time. Latencies go straight
@@ -54,6 +63,8 @@ final class LoadConnection: ChannelInboundHandler {
     private var endpoint = 0
     private(set) var sentNanos: UInt64 = 0
     private var intendedNanos: UInt64 = 0
+    /// When the first bytes of the answer in flight arrived (0: none yet).
+    private var firstByteNanos: UInt64 = 0
     /// Which credential this connection's requests carry.
     let credential: Int
     /// Free for the owner's bookkeeping (user slot, position in the idle list, ...).
@@ -66,10 +77,26 @@ final class LoadConnection: ChannelInboundHandler {
     private var scratch = ByteBuffer()
     private var bodyScratch = ByteBuffer()
 
+    // Cold: where the connection's own time went, recorded with its first request.
+    private let connectStartNanos: UInt64
+    private var connectedNanos: UInt64 = 0
+    private var handshakeDoneNanos: UInt64 = 0
+    private var firstRequestPending = true
+
+    // Cold: flow steps. `inspects`: the owner sees the answer before it is counted; `captures`: the
+    // answer's bytes are kept for it (up to `capturedBytesKept`).
+    private var inspects = false
+    private var captures = false
+    private var captured = ByteBuffer()
+    static let capturedBytesKept = 4 * 1024 * 1024
+    /// Whether the last request settled counted as failed (read by flow owners in `connectionFinished`).
+    private(set) var lastRequestFailed = false
+
     init(owner: any LoadConnectionOwner, shared: LoopShared, credential: Int) {
         self.owner = owner
         self.shared = shared
         self.credential = credential
+        self.connectStartNanos = NIODeadline.now().uptimeNanoseconds
     }
 
     /// Connected and not closing (a request may be in flight).
@@ -102,6 +129,31 @@ final class LoadConnection: ChannelInboundHandler {
         let request = template.request(credential: credential, scratch: &scratch, bodyScratch: &bodyScratch,
                                        random: &shared.random, sequence: shared.sequence)
         state = .awaitingAnswer
+        firstByteNanos = 0
+        sentNanos = NIODeadline.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        return true
+    }
+
+    /// Sends a flow step: its variables filled from `variables`, `cookie` (a whole header line or
+    /// empty) after the credential. With `inspect`, the owner's `answerArrived` judges the answer;
+    /// with `capture`, it gets the answer's bytes too.
+    @discardableResult
+    func send(endpoint: Int, intendedNanos: UInt64, variables: [[UInt8]], cookie: [UInt8],
+              inspect: Bool, capture: Bool) -> Bool {
+        guard case .idle = state, let context else { return false }
+        self.endpoint = endpoint
+        self.intendedNanos = intendedNanos
+        inspects = inspect
+        captures = capture
+        captured.clear()
+        reader.reset(expectsNoBody: shared.isHead[endpoint])
+        redirectsFollowed = 0
+        let request = shared.templates[endpoint].request(
+            credential: credential, variables: variables, cookie: cookie, scratch: &scratch, bodyScratch: &bodyScratch,
+            random: &shared.random, sequence: shared.sequence)
+        state = .awaitingAnswer
+        firstByteNanos = 0
         sentNanos = NIODeadline.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
         return true
@@ -136,13 +188,23 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        connectedNanos = NIODeadline.now().uptimeNanoseconds
         if case .connecting = state { state = .idle }
         // Told even when closed meanwhile: the owner counts its connection attempts by this call.
         owner.connectionReady(self)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            handshakeDoneNanos = NIODeadline.now().uptimeNanoseconds
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
+        // One clock reading per read serves as the first byte's time and, for an answer that came in
+        // one read (most do), as its end.
+        let now = NIODeadline.now().uptimeNanoseconds
         switch state {
         case .awaitingAnswer:
             break
@@ -154,15 +216,21 @@ final class LoadConnection: ChannelInboundHandler {
         case .connecting, .idle, .closing, .closed:
             return  // bytes nobody asked for, or a connection on its way out: ignore
         }
+        if firstByteNanos == 0 { firstByteNanos = now }
         let answerStart = incoming.readerIndex
         do throws(ResponseReader.ReadError) {
-            if let response = try reader.read(&incoming) {
+            let response = try reader.read(&incoming)
+            if captures { keepCaptured(incoming, from: answerStart) }
+            if let response {
                 if let location = response.location, let redirects = shared.redirects,
                    followRedirect(response, to: location, policy: redirects, context: context) {
                     return
                 }
-                let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
+                var failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                     ? nil : .httpStatus(response.status)
+                if inspects && failure == nil {
+                    failure = owner.answerArrived(self, status: response.status, raw: captures ? captured : nil)
+                }
                 if let failure, shared.statistics.wantsSample(endpoint: endpoint, failure: failure) {
                     // What this read held of the answer (all of it, for the small answers errors usually
                     // are): read again from where it started, which leaves the reader index where it was.
@@ -172,7 +240,7 @@ final class LoadConnection: ChannelInboundHandler {
                     shared.statistics.keep(FailureSample(endpoint: endpoint, failure: failure,
                                                          bodyStart: answer.map { FailureSample.bodyStart(ofAnswer: $0.readableBytesView) } ?? ""))
                 }
-                complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive)
+                complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive, now: now)
                 if !response.keepAlive { close() }
             } else if incoming.readableBytes > 0 {
                 pending = incoming
@@ -181,7 +249,7 @@ final class LoadConnection: ChannelInboundHandler {
         } catch {
             switch error {
             case .malformed(let reason):
-                complete(bodyBytes: 0, failure: .malformed(reason), reusable: false)
+                complete(bodyBytes: 0, failure: .malformed(reason), reusable: false, now: now)
                 close()
             }
         }
@@ -204,11 +272,23 @@ final class LoadConnection: ChannelInboundHandler {
             // counts as it is.
             guard response.keepAlive else { return false }
             redirectsFollowed += 1
+            captured.clear()
             reader.reset(expectsNoBody: method == "HEAD")
             policy.request(method: method, path: path, credential: credential, into: &scratch)
             context.writeAndFlush(wrapOutboundOut(scratch), promise: nil)
             return true
         }
+    }
+
+    /// Appends what this read consumed of the answer (from `start`) to `captured`, up to its limit.
+    private func keepCaptured(_ incoming: ByteBuffer, from start: Int) {
+        let room = Self.capturedBytesKept - captured.readableBytes
+        let length = min(incoming.readerIndex - start, room)
+        guard length > 0 else { return }
+        // The consumed bytes are behind the reader index, where `getSlice` does not reach: read them again.
+        var consumed = incoming
+        consumed.moveReaderIndex(to: start)
+        if let bytes = consumed.readSlice(length: length) { captured.writeImmutableBuffer(bytes) }
     }
 
     /// Ends the event here: nothing after this handler needs it, and passing it on touches the
@@ -227,8 +307,11 @@ final class LoadConnection: ChannelInboundHandler {
     /// any other was cut off.
     private func settleOnClose() {
         if let response = reader.connectionClosed() {
-            let failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
+            var failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
                 ? nil : .httpStatus(response.status)
+            if inspects && failure == nil {
+                failure = owner.answerArrived(self, status: response.status, raw: captures ? captured : nil)
+            }
             complete(bodyBytes: response.bodyBytes, failure: failure, reusable: false)
         } else {
             complete(bodyBytes: 0, failure: .connectionReset, reusable: false)
@@ -250,9 +333,10 @@ final class LoadConnection: ChannelInboundHandler {
         close()
     }
 
-    /// Settles the request in flight. The connection stays reusable only while it is open.
-    private func complete(bodyBytes: Int, failure: FailureKind?, reusable: Bool) {
-        let now = NIODeadline.now().uptimeNanoseconds
+    /// Settles the request in flight at `now` (read here when not given). The connection stays
+    /// reusable only while it is open.
+    private func complete(bodyBytes: Int, failure: FailureKind?, reusable: Bool, now givenNow: UInt64 = 0) {
+        let now = givenNow != 0 ? givenNow : NIODeadline.now().uptimeNanoseconds
         switch state {
         case .awaitingAnswer:
             state = .idle
@@ -272,7 +356,28 @@ final class LoadConnection: ChannelInboundHandler {
             uncorrectedNanos: now &- sentNanos,
             bodyBytes: bodyBytes,
             failure: failure)
+        if firstRequestPending {
+            firstRequestPending = false
+            recordConnectionPhases()
+        }
+        if firstByteNanos != 0 {
+            // On a new TLS connection the request waits for the handshake: its wait for the first byte starts after it.
+            let waitStart = max(sentNanos, handshakeDoneNanos)
+            shared.statistics.recordAnswerPhases(endpoint: endpoint, firstByteNanos: firstByteNanos &- min(waitStart, firstByteNanos),
+                                                 receiveNanos: now &- min(firstByteNanos, now))
+        }
+        lastRequestFailed = failure != nil
         owner.connectionFinished(self, reusable: reusable && stillOpen)
+    }
+}
+
+extension LoadConnection {
+    /// The connection's own set-up, counted with the first request it carried.
+    fileprivate func recordConnectionPhases() {
+        guard connectedNanos != 0 else { return }
+        let handshake: UInt64? = handshakeDoneNanos != 0 ? handshakeDoneNanos &- min(connectedNanos, handshakeDoneNanos) : nil
+        shared.statistics.recordConnectionPhases(endpoint: endpoint, connectNanos: connectedNanos &- min(connectStartNanos, connectedNanos),
+                                                 handshakeNanos: handshake)
     }
 }
 

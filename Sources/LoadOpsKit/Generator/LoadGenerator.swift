@@ -19,15 +19,18 @@ public struct LoadPlan: Sendable {
     public var allowHosts: [String] = []
     /// Users or rate changed while the load runs (the web UI); nil keeps to the plan.
     public var control: LoadControl?
+    /// User flows, run beside `endpoints` (each endpoint then runs as a flow of one unreported step).
+    public var flows: [FlowConfig]
 
-    public init(target: TargetAddress, endpoints: [EndpointConfig], load: LoadSettings,
+    public init(target: TargetAddress, endpoints: [EndpointConfig], flows: [FlowConfig] = [], load: LoadSettings,
                 authorizations: [String] = [], insecure: Bool = false, threads: Int? = nil) {
         self.target = target
         self.endpoints = endpoints
+        self.flows = flows
         self.load = load
         self.authorizations = authorizations
         self.insecure = insecure
-        let threads = max(1, threads ?? Self.defaultThreads(load: load, endpoints: endpoints, cores: System.coreCount))
+        let threads = max(1, threads ?? Self.defaultThreads(load: load, endpoints: endpoints, flows: flows, cores: System.coreCount))
         // Every loop holds at least one connection, so the open model's cap bounds the loop count too.
         self.threads = load.model == .open ? min(threads, max(1, load.maxConnections)) : threads
     }
@@ -37,14 +40,18 @@ public struct LoadPlan: Sendable {
     /// requests/s; spreading fewer over more loops only adds wake-ups (50 connections to a server
     /// on loopback, 2 cores: one loop does about 10% more requests per CPU-second than two, and
     /// leaves the other core to the server). See BENCHMARKS.md.
-    public static func defaultThreads(load: LoadSettings, endpoints: [EndpointConfig], cores: Int) -> Int {
+    public static func defaultThreads(load: LoadSettings, endpoints: [EndpointConfig], flows: [FlowConfig] = [],
+                                      cores: Int) -> Int {
         let peakStage = load.stages.map(\.target).max()
         let needed: Double
         switch load.model {
         case .closed:
             needed = (peakStage ?? Double(load.users)) / 256
         case .open:
-            needed = (peakStage ?? openModelRates(endpoints: endpoints, load: load).reduce(0, +)) / 50_000
+            // A flow's iteration is several requests.
+            let stepsPerArrival = flows.isEmpty ? 1 : Double(endpoints.count + flows.reduce(0) { $0 + $1.steps.count })
+                / Double(max(endpoints.count + flows.count, 1))
+            needed = (peakStage ?? arrivalRates(endpoints: endpoints, flows: flows, load: load).reduce(0, +)) * stepsPerArrival / 50_000
         }
         let cap = max(1, cores)
         // Clamped before converting: a configuration can ask for any number of users.
@@ -57,7 +64,7 @@ public struct LoadPlan: Sendable {
         if !load.stages.isEmpty {
             return ArrivalRateSchedule(rate: 0, duration: 0, stages: load.stages)
         }
-        let rate = Self.openModelRates(endpoints: endpoints, load: load).reduce(0, +)
+        let rate = Self.arrivalRates(endpoints: endpoints, flows: flows, load: load).reduce(0, +)
         guard rate > 0 else { throw .noRate }
         return ArrivalRateSchedule(rate: rate, duration: load.duration)
     }
@@ -66,17 +73,50 @@ public struct LoadPlan: Sendable {
     /// is shared among the endpoints without one, in proportion to their weights. With stages, these
     /// are the endpoints' shares of the stage's rate (by weight when no endpoint has a rate).
     public static func openModelRates(endpoints: [EndpointConfig], load: LoadSettings) -> [Double] {
-        let withoutRate = endpoints.filter { $0.rate == nil }
-        let sharedWeight = withoutRate.reduce(0) { $0 + max($1.weight, 0) }
+        sharedRates(endpoints.map { ($0.weight, $0.rate) }, load: load)
+    }
+
+    /// Open model with flows: arrivals per second of each endpoint, then of each flow (a flow's arrival
+    /// is an iteration), shared as `openModelRates` shares them.
+    public static func arrivalRates(endpoints: [EndpointConfig], flows: [FlowConfig], load: LoadSettings) -> [Double] {
+        sharedRates(endpoints.map { ($0.weight, $0.rate) } + flows.map { ($0.weight, $0.rate) }, load: load)
+    }
+
+    private static func sharedRates(_ items: [(weight: Double, rate: Double?)], load: LoadSettings) -> [Double] {
+        let sharedWeight = items.filter { $0.rate == nil }.reduce(0) { $0 + max($1.weight, 0) }
         let shared = load.rate ?? 0
-        let rates = endpoints.map { endpoint -> Double in
-            if let rate = endpoint.rate { return rate }
+        let rates = items.map { item -> Double in
+            if let rate = item.rate { return rate }
             guard sharedWeight > 0 else { return 0 }
-            return shared * max(endpoint.weight, 0) / sharedWeight
+            return shared * max(item.weight, 0) / sharedWeight
         }
         if rates.reduce(0, +) > 0 { return rates }
-        // No rate anywhere (stages give the total): the endpoints' weights decide the shares.
-        return load.stages.isEmpty ? rates : endpoints.map { max($0.weight, 0) }
+        // No rate anywhere (stages give the total): the weights decide the shares.
+        return load.stages.isEmpty ? rates : items.map { max($0.weight, 0) }
+    }
+
+    /// Open model without stages: the requests per second the run aims at, its flows' iterations
+    /// counted as their steps' requests.
+    public static func plannedRequestRate(endpoints: [EndpointConfig], flows: [FlowConfig], load: LoadSettings) -> Double {
+        let rates = arrivalRates(endpoints: endpoints, flows: flows, load: load)
+        let stepsPerArrival = endpoints.map { _ in 1 } + flows.map(\.steps.count)
+        return zip(rates, stepsPerArrival).reduce(0) { $0 + $1.0 * Double($1.1) }
+    }
+
+    /// Open model: requests per arrival on average (1 without flows; a flow's arrival is its steps).
+    var requestsPerArrival: Double {
+        guard !flows.isEmpty else { return 1 }
+        let shares = Self.arrivalRates(endpoints: endpoints, flows: flows, load: load)
+        let total = shares.reduce(0, +)
+        guard total > 0 else { return 1 }
+        let steps = endpoints.map { _ in 1 } + flows.map(\.steps.count)
+        return zip(shares, steps).reduce(0) { $0 + $1.0 * Double($1.1) } / total
+    }
+
+    /// Every request the run can send, as the reports count them: the endpoints, then each flow's
+    /// steps in order.
+    public var requestEndpoints: [EndpointConfig] {
+        endpoints + flows.flatMap { $0.steps.map(\.request) }
     }
 }
 
@@ -91,6 +131,8 @@ public struct GeneratorOutcome: Sendable {
     public var stopReason: StopReason
     /// A few failing answers' first bytes, for an incident report.
     public var failureSamples: [FailureSample] = []
+    /// Per flow, in configuration order (empty without `flows:`).
+    public var flows: [FlowStatistics] = []
 
     /// A signal or a rule ended the run before its planned duration.
     public var stoppedEarly: Bool { stopReason.status != .completed }
@@ -103,23 +145,32 @@ public enum LoadGenerator {
         let prepared = try checked(plan)
         var schedule = plan.load.model == .open ? try plan.arrivalSchedule() : nil
         let planned = schedule?.duration ?? plan.load.plannedDuration
+        // Open model with flows: an arrival is an iteration of several requests; the target rate is in requests.
+        let requestsPerArrival = plan.requestsPerArrival
         let users = UserCountSchedule(users: plan.load.users, spawnRate: plan.load.spawnRate, stages: plan.load.stages)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let loops = Array(group.makeIterator())
-        // One kind of worker per run: users to set (closed model) or arrivals that may be dropped (open).
+        // One kind of worker per run: users to set (closed model) or arrivals that may be dropped (open),
+        // running plain endpoints or, when the plan has flows, iterations of flows.
         // Only loops that ever get users (user k runs on loop k mod n) share the closed model's request count.
         let loopsWithUsers = min(loops.count, max(1, maxUsers(plan.load)))
-        let closedWorkers = schedule != nil ? [] : loops.enumerated().map { index, loop in
-            ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count,
-                              requestShare: plan.load.requests.map { requestShare(of: $0, loopIndex: index, loops: loopsWithUsers) })
+        let userWorkers: [any UserLoadWorker] = schedule != nil ? [] : loops.enumerated().map { index, loop in
+            if !prepared.flows.isEmpty {
+                return ClosedFlowWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count)
+            }
+            return ClosedModelWorker(eventLoop: loop, plan: prepared, loopIndex: index, loopCount: loops.count,
+                                     requestShare: plan.load.requests.map { requestShare(of: $0, loopIndex: index, loops: loopsWithUsers) })
         }
-        let openWorkers = schedule.map { schedule in
+        let arrivalWorkers: [any ArrivalLoadWorker] = schedule.map { schedule in
             loops.enumerated().map { index, loop in
-                OpenModelWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
+                if !prepared.flows.isEmpty {
+                    return OpenFlowWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
+                }
+                return OpenModelWorker(eventLoop: loop, plan: prepared, schedule: schedule, loopIndex: index, loopCount: loops.count)
             }
         } ?? []
-        let workers: [any LoadWorker] = closedWorkers + openWorkers
+        let workers: [any LoadWorker] = userWorkers + arrivalWorkers
 
         // Every loop starts its schedule at the same instant, a moment from now.
         let clock = ContinuousClock()
@@ -166,7 +217,7 @@ public enum LoadGenerator {
                 p99: interval.latency.milliseconds(at: .p99),
                 totalRequests: totals.requests, totalFailures: totals.failures,
                 plannedDuration: planned, totalFailuresByKind: totals.failureKinds, queued: interval.queued,
-                targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) },
+                targetRate: schedule.map { $0.rate(at: min(elapsed, max($0.duration - 0.001, 0))) * requestsPerArrival },
                 endpoints: endpointTotals)
             series.append(second.recorded)
             peakUsers = max(peakUsers, interval.users)
@@ -196,8 +247,8 @@ public enum LoadGenerator {
                     ?? users.next(current: currentUsers, elapsed: elapsed, step: step)
                 if Int(next) != Int(currentUsers) || elapsed < step {
                     let total = Int(next)
-                    for (index, worker) in closedWorkers.enumerated() {
-                        let share = (total + closedWorkers.count - 1 - index) / closedWorkers.count
+                    for (index, worker) in userWorkers.enumerated() {
+                        let share = (total + userWorkers.count - 1 - index) / userWorkers.count
                         worker.eventLoop.execute { worker.setUsers(share) }
                     }
                 }
@@ -205,7 +256,7 @@ public enum LoadGenerator {
             } else if let rate = plan.control?.takeRate(), let current = schedule {
                 let changed = current.changingRate(to: rate, at: elapsed)
                 schedule = changed
-                for worker in openWorkers { worker.eventLoop.execute { worker.reschedule(changed) } }
+                for worker in arrivalWorkers { worker.eventLoop.execute { worker.reschedule(changed) } }
             }
             if elapsed >= nextTick {
                 await collect(elapsed: elapsed)
@@ -222,11 +273,17 @@ public enum LoadGenerator {
         await collect(elapsed: elapsedSeconds())
         let endTime = Date()
 
-        var endpoints = plan.endpoints.map { EndpointStatistics(key: EndpointKey(method: $0.method, name: $0.name)) }
+        var endpoints = prepared.endpoints.map { EndpointStatistics(key: EndpointKey(method: $0.method, name: $0.name)) }
+        var flows = prepared.reportedFlowNames.map(FlowStatistics.init(name:))
         for worker in workers {
             if let partial = try? await worker.eventLoop.submit({ worker.finalStatistics() }).get() {
                 for index in endpoints.indices where index < partial.count {
                     endpoints[index].add(partial[index])
+                }
+            }
+            if let partial = try? await worker.eventLoop.submit({ worker.finalFlowStatistics() }).get() {
+                for index in flows.indices where index < partial.count {
+                    flows[index].add(partial[index])
                 }
             }
         }
@@ -238,13 +295,13 @@ public enum LoadGenerator {
             }
         }
         var dropped: UInt64 = 0
-        for worker in openWorkers {
+        for worker in arrivalWorkers {
             dropped += (try? await worker.eventLoop.submit({ worker.droppedArrivals }).get()) ?? 0
         }
         try? await group.shutdownGracefully()
         let outcome = GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
                                        startTime: startTime, endTime: endTime, stopReason: stopReason,
-                                       failureSamples: Array(samples.prefix(LoopStatistics.failureSamplesKept)))
+                                       failureSamples: Array(samples.prefix(LoopStatistics.failureSamplesKept)), flows: flows)
         for observer in observers { observer.runEnded(outcome) }
         return outcome
     }
@@ -278,7 +335,8 @@ public enum LoadGenerator {
     }
 
     private static func checked(_ plan: LoadPlan) throws(GeneratorError) -> PreparedPlan {
-        guard !plan.endpoints.isEmpty else { throw .noEndpoints }
+        guard !plan.endpoints.isEmpty || !plan.flows.isEmpty else { throw .noEndpoints }
+        if !plan.flows.isEmpty, plan.load.requests != nil { throw .requestCountWithFlows }
         if plan.load.model == .open { _ = try plan.arrivalSchedule() }
         let prepared = try prepare(plan)
         let fileLimit = OpenFileLimit.raiseToHardLimit()
@@ -305,6 +363,13 @@ public enum LoadGenerator {
         for endpoint in plan.endpoints {
             templates.append(try RequestTemplate(endpoint: endpoint, target: plan.target, authorizations: plan.authorizations))
         }
+        for flow in plan.flows {
+            let names = flow.variableNames
+            for step in flow.steps {
+                templates.append(try RequestTemplate(endpoint: step.request, target: plan.target, authorizations: plan.authorizations,
+                                                     variableNames: names))
+            }
+        }
         let address: SocketAddress
         do {
             address = try SocketAddress.makeAddressResolvingHost(plan.target.host, port: plan.target.port)
@@ -327,11 +392,21 @@ public enum LoadGenerator {
         }
         let connector = Connector(address: address, tls: tls, serverName: serverName,
                                   connectTimeout: .milliseconds(Int64(min(plan.load.timeout, 10) * 1000)))
-        return PreparedPlan(endpoints: plan.endpoints, templates: templates, connector: connector, load: plan.load,
-                            openModelShares: LoadPlan.openModelRates(endpoints: plan.endpoints, load: plan.load),
-                            redirects: plan.followRedirects
-                                ? RedirectPolicy(target: plan.target, allowHosts: plan.allowHosts, authorizations: plan.authorizations,
-                                                 methods: plan.endpoints.map(\.method))
-                                : nil)
+        let requests = plan.requestEndpoints
+        var prepared = PreparedPlan(endpoints: requests, templates: templates, successPolicies: FlowPlanning.successPolicies(plan),
+                                    connector: connector, load: plan.load,
+                                    openModelShares: LoadPlan.openModelRates(endpoints: plan.endpoints, load: plan.load),
+                                    redirects: plan.followRedirects
+                                        ? RedirectPolicy(target: plan.target, allowHosts: plan.allowHosts,
+                                                         authorizations: plan.authorizations, methods: requests.map(\.method))
+                                        : nil)
+        if !plan.flows.isEmpty {
+            prepared.flows = try FlowPlanning.prepare(plan)
+            prepared.flowShares = plan.load.model == .open
+                ? LoadPlan.arrivalRates(endpoints: plan.endpoints, flows: plan.flows, load: plan.load)
+                : plan.endpoints.map(\.weight) + plan.flows.map(\.weight)
+            prepared.reportedFlowNames = plan.flows.map(\.name)
+        }
+        return prepared
     }
 }

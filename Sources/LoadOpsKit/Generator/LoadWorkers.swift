@@ -18,7 +18,31 @@ protocol LoadWorker: AnyObject, Sendable {
     func failureSamples() -> [FailureSample]
     /// With `load.requests`: this loop's share of the requests is all sent, and answered or failed.
     func requestShareSettled() -> Bool
+    /// Per flow of the plan, this loop's iterations (empty without flows).
+    func finalFlowStatistics() -> [FlowStatistics]
+    /// Open model: arrivals never sent for want of a connection.
+    var droppedArrivals: UInt64 { get }
 }
+
+extension LoadWorker {
+    func finalFlowStatistics() -> [FlowStatistics] { [] }
+    var droppedArrivals: UInt64 { 0 }
+}
+
+/// The closed model's workers: the coordinator sets their users.
+protocol UserLoadWorker: LoadWorker {
+    func setUsers(_ count: Int)
+}
+
+/// The open model's workers: arrivals follow a schedule, which the web UI may change.
+protocol ArrivalLoadWorker: LoadWorker {
+    func reschedule(_ schedule: ArrivalRateSchedule)
+}
+
+extension ClosedModelWorker: UserLoadWorker {}
+extension ClosedFlowWorker: UserLoadWorker {}
+extension OpenModelWorker: ArrivalLoadWorker {}
+extension OpenFlowWorker: ArrivalLoadWorker {}
 
 /// Conversions that cannot trap, whatever a configuration says.
 enum Nanoseconds {

@@ -22,7 +22,7 @@ final class LoopShared {
         self.eventLoop = eventLoop
         self.templates = plan.templates
         self.isHead = plan.endpoints.map { $0.method == "HEAD" }
-        self.successPolicies = plan.endpoints.map { SuccessPolicy(expected: $0.expectedStatus) }
+        self.successPolicies = plan.successPolicies
         self.statistics = LoopStatistics(keys: plan.endpoints.map { EndpointKey(method: $0.method, name: $0.name) },
                                          separateUncorrected: plan.load.model == .open)
         self.sequence = plan.sequence
@@ -71,8 +71,17 @@ struct Connector: Sendable {
 
 /// Everything the loops need, computed once before the run.
 struct PreparedPlan: Sendable {
+    /// Every request the run can send: the endpoints, then the flows' steps (`LoadPlan.requestEndpoints`).
     var endpoints: [EndpointConfig]
     var templates: [RequestTemplate]
+    /// Per request: which answers count as success.
+    var successPolicies: [SuccessPolicy]
+    /// With flows: the endpoints as flows of one step, then the flows (empty: the plain workers run).
+    var flows: [PreparedFlow] = []
+    /// Each of `flows`' weight (closed model) or arrival rate (open model).
+    var flowShares: [Double] = []
+    /// The configured flows' names, for their statistics.
+    var reportedFlowNames: [String] = []
     var connector: Connector
     var load: LoadSettings
     /// Open model: each endpoint's share of the arrivals (its rate, see `LoadPlan.openModelRates`).

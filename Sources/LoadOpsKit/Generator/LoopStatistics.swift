@@ -52,6 +52,49 @@ final class LoopStatistics {
         }
     }
 
+    /// Where an answered request's time went after it was written (`RequestPhases`).
+    @inline(__always)
+    func recordAnswerPhases(endpoint: Int, firstByteNanos: UInt64, receiveNanos: UInt64) {
+        _ = endpoints[endpoint].phases.timeToFirstByte.record(Self.clampedMicroseconds(firstByteNanos))
+        _ = endpoints[endpoint].phases.receive.record(Self.clampedMicroseconds(receiveNanos))
+    }
+
+    /// A new connection's TCP connect and TLS handshake, counted under the endpoint of its first request.
+    func recordConnectionPhases(endpoint: Int, connectNanos: UInt64, handshakeNanos: UInt64?) {
+        _ = endpoints[endpoint].phases.connect.record(Self.clampedMicroseconds(connectNanos))
+        if let handshakeNanos {
+            _ = endpoints[endpoint].phases.tlsHandshake.record(Self.clampedMicroseconds(handshakeNanos))
+        }
+    }
+
+    @inline(__always)
+    private static func clampedMicroseconds(_ nanos: UInt64) -> UInt64 {
+        min(max(nanos / 1000, 1), LatencyHistograms.highestTrackableMicroseconds)
+    }
+
+    // MARK: flows
+
+    /// Per flow of the plan, in configuration order (empty without flows).
+    private(set) var flows: [FlowStatistics] = []
+
+    func prepareFlows(names: [String]) {
+        flows = names.map(FlowStatistics.init(name:))
+    }
+
+    func flowStarted(_ flow: Int) {
+        flows[flow].started &+= 1
+    }
+
+    func flowCompleted(_ flow: Int, durationNanos: UInt64) {
+        flows[flow].completed &+= 1
+        _ = flows[flow].duration.record(Self.clampedMicroseconds(durationNanos))
+    }
+
+    func flowFailed(_ flow: Int, atStep step: Int) {
+        flows[flow].failed &+= 1
+        flows[flow].failedAtStep[step, default: 0] += 1
+    }
+
     /// Whether an answer of this failing endpoint and kind is still wanted as a sample (asked on
     /// failures only, so the answered path never looks).
     func wantsSample(endpoint: Int, failure: FailureKind) -> Bool {

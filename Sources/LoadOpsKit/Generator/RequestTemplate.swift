@@ -10,6 +10,8 @@ final class RequestTemplate: Sendable {
         case uuid
         case integer(ClosedRange<Int>)
         case sequence
+        /// A flow variable, by its number in the iteration's values (`FlowConfig.variableNames`).
+        case variable(Int)
     }
 
     /// Request line and the endpoint's headers, up to where the credential header goes.
@@ -22,15 +24,17 @@ final class RequestTemplate: Sendable {
     /// Whole requests, one per credential, when nothing varies.
     private let ready: [ByteBuffer]?
 
-    init(endpoint: EndpointConfig, target: TargetAddress, authorizations: [String]) throws(GeneratorError) {
+    /// `variableNames`: a flow step's variables (`{name}` in its templates), numbered as the iteration holds them.
+    init(endpoint: EndpointConfig, target: TargetAddress, authorizations: [String],
+         variableNames: [String] = []) throws(GeneratorError) {
         // The host's own path is sent as written; the endpoint's path and header values are templates.
         var head: [Segment] = [.literal(Array("\(endpoint.method) \(target.basePath)".utf8))]
-        head += try Self.parse(endpoint.path, endpoint: endpoint.name, everyBraceIsPlaceholder: true)
+        head += try Self.parse(endpoint.path, endpoint: endpoint.name, everyBraceIsPlaceholder: true, variableNames: variableNames)
         head.append(.literal(Array(
             " HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: loadops/\(LoadOpsKitVersion.string)\r\nAccept: */*\r\n".utf8)))
         for (name, value) in endpoint.headers {
             head.append(.literal(Array("\(name): ".utf8)))
-            head += try Self.parse(value, endpoint: endpoint.name)
+            head += try Self.parse(value, endpoint: endpoint.name, variableNames: variableNames)
             head.append(.literal(Array("\r\n".utf8)))
         }
         // Adjacent literals become one, so a request without placeholders is one ready buffer.
@@ -42,7 +46,7 @@ final class RequestTemplate: Sendable {
         if let bodyText = endpoint.body {
             let hasContentType = endpoint.headers.contains { $0.0.lowercased() == "content-type" }
             self.tail = Array((hasContentType ? "" : "Content-Type: application/json\r\n").utf8)
-            self.body = Self.merged(try Self.parse(bodyText, endpoint: endpoint.name))
+            self.body = Self.merged(try Self.parse(bodyText, endpoint: endpoint.name, variableNames: variableNames))
         } else {
             let needsLength = ["POST", "PUT", "PATCH"].contains(endpoint.method)
             self.tail = Array((needsLength ? "Content-Length: 0\r\n\r\n" : "\r\n").utf8)
@@ -58,8 +62,8 @@ final class RequestTemplate: Sendable {
             var bodyScratch = ByteBuffer()
             for index in authorizationLines.indices {
                 var buffer = ByteBuffer()
-                Self.render(head: self.head, authorization: authorizationLines[index], tail: self.tail, body: self.body,
-                            into: &buffer, bodyScratch: &bodyScratch, random: &scratch, sequence: sequence)
+                Self.render(head: self.head, authorization: authorizationLines[index], cookie: [], tail: self.tail, body: self.body,
+                            into: &buffer, bodyScratch: &bodyScratch, random: &scratch, sequence: sequence, variables: [])
                 buffers.append(buffer)
             }
             self.ready = buffers
@@ -80,20 +84,35 @@ final class RequestTemplate: Sendable {
             return ready[index]
         }
         scratch.clear()
-        Self.render(head: head, authorization: authorizationLines[index], tail: tail, body: body,
-                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: sequence)
+        Self.render(head: head, authorization: authorizationLines[index], cookie: [], tail: tail, body: body,
+                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: sequence, variables: [])
         return scratch
     }
 
-    private static func render(head: [Segment], authorization: [UInt8], tail: [UInt8], body: [Segment]?,
+    /// A flow step's request: its variables filled from the iteration's `variables`, and `cookie`
+    /// (a whole `Cookie: …\r\n` line, or empty) after the credential.
+    func request(credential: Int, variables: [[UInt8]], cookie: [UInt8], scratch: inout ByteBuffer,
+                 bodyScratch: inout ByteBuffer, random: inout FastRandom, sequence: RunSequence) -> ByteBuffer {
+        let index = credential % authorizationLines.count
+        if let ready, cookie.isEmpty {
+            return ready[index]
+        }
+        scratch.clear()
+        Self.render(head: head, authorization: authorizationLines[index], cookie: cookie, tail: tail, body: body,
+                    into: &scratch, bodyScratch: &bodyScratch, random: &random, sequence: sequence, variables: variables)
+        return scratch
+    }
+
+    private static func render(head: [Segment], authorization: [UInt8], cookie: [UInt8], tail: [UInt8], body: [Segment]?,
                                into buffer: inout ByteBuffer, bodyScratch: inout ByteBuffer,
-                               random: inout FastRandom, sequence: RunSequence) {
-        write(head, into: &buffer, random: &random, sequence: sequence)
+                               random: inout FastRandom, sequence: RunSequence, variables: [[UInt8]]) {
+        write(head, into: &buffer, random: &random, sequence: sequence, variables: variables)
         buffer.writeBytes(authorization)
+        buffer.writeBytes(cookie)
         buffer.writeBytes(tail)
         if let body {
             bodyScratch.clear()
-            write(body, into: &bodyScratch, random: &random, sequence: sequence)
+            write(body, into: &bodyScratch, random: &random, sequence: sequence, variables: variables)
             buffer.writeStaticString("Content-Length: ")
             writeDecimal(bodyScratch.readableBytes, into: &buffer)
             buffer.writeStaticString("\r\n\r\n")
@@ -101,8 +120,8 @@ final class RequestTemplate: Sendable {
         }
     }
 
-    private static func write(_ segments: [Segment], into buffer: inout ByteBuffer,
-                              random: inout FastRandom, sequence: RunSequence) {
+    static func write(_ segments: [Segment], into buffer: inout ByteBuffer,
+                      random: inout FastRandom, sequence: RunSequence, variables: [[UInt8]]) {
         for segment in segments {
             switch segment {
             case .literal(let bytes):
@@ -114,6 +133,8 @@ final class RequestTemplate: Sendable {
                 writeDecimal(range.lowerBound + Int(random.next() % span), into: &buffer)
             case .sequence:
                 writeDecimal(Int(truncatingIfNeeded: sequence.next()), into: &buffer)
+            case .variable(let number):
+                if number < variables.count { buffer.writeBytes(variables[number]) }
             }
         }
     }
@@ -158,10 +179,12 @@ final class RequestTemplate: Sendable {
 
     /// Splits a template into literal text and placeholders, as the configuration check reads it
     /// (`PlaceholderSyntax`); a template the check accepted never fails here.
-    static func parse(_ text: String, endpoint: String, everyBraceIsPlaceholder: Bool = false) throws(GeneratorError) -> [Segment] {
+    static func parse(_ text: String, endpoint: String, everyBraceIsPlaceholder: Bool = false,
+                      variableNames: [String] = []) throws(GeneratorError) -> [Segment] {
         let parts: [TemplatePart]
         do {
-            parts = try PlaceholderSyntax.parts(text, everyBraceIsPlaceholder: everyBraceIsPlaceholder)
+            parts = try PlaceholderSyntax.parts(text, everyBraceIsPlaceholder: everyBraceIsPlaceholder,
+                                                variables: Set(variableNames))
         } catch {
             throw .invalidTemplate(endpoint: endpoint, reason: "\(error.message); \(PlaceholderSyntax.help)")
         }
@@ -171,11 +194,12 @@ final class RequestTemplate: Sendable {
             case .uuid: return .uuid
             case .sequence: return .sequence
             case .integer(let range): return .integer(range)
+            case .variable(let name): return .variable(variableNames.firstIndex(of: name) ?? 0)
             }
         }
     }
 
-    private static func merged(_ segments: [Segment]) -> [Segment] {
+    static func merged(_ segments: [Segment]) -> [Segment] {
         var result: [Segment] = []
         for segment in segments {
             if case .literal(let bytes) = segment, case .literal(let previous)? = result.last {

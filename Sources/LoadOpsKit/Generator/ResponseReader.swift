@@ -305,7 +305,7 @@ struct ResponseReader {
     }
 
     /// The hexadecimal size at the start of a chunk line (extensions after it are ignored).
-    private static func parseChunkSize(_ line: UnsafeRawBufferPointer) -> Int? {
+    static func parseChunkSize(_ line: UnsafeRawBufferPointer) -> Int? {
         var size = 0
         var digits = 0
         for byte in line {

@@ -50,6 +50,7 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
     case noEndpoints
     case noRate
     case tooManyConnections(needed: Int, limit: Int)
+    case requestCountWithFlows
 
     public var description: String {
         switch self {
@@ -59,6 +60,8 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
         case .tlsSetup(let reason): return "TLS set-up failed: \(reason)"
         case .noEndpoints: return "no endpoints to send load to"
         case .noRate: return "the open model needs an arrival rate: set load.rate, a rate per endpoint, or stages"
+        case .requestCountWithFlows:
+            return "a request count (--requests, load.requests) cannot bound a run with flows: bound it by its duration"
         case .tooManyConnections(let needed, let limit):
             return "the run needs about \(needed) open files (one per connection) but the limit is \(limit): raise it with `ulimit -n \(needed)` or lower users/max_connections"
         }

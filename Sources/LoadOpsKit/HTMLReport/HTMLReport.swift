@@ -27,6 +27,8 @@ enum HTMLReport {
         page += chartsSection(document, comparison: assessment.comparison, marks: marks)
         page += statisticsSection(document)
         page += percentilesSection(document)
+        page += flowsSection(document)
+        page += phasesSection(document)
         page += failuresSection(document)
         page += warningSignsSection(document)
         page += monitorSection(document, marks: marks)
@@ -65,9 +67,10 @@ enum HTMLReport {
     private static func head(_ document: ResultsDocument, verdict: RunVerdict) -> String {
         let started = ResultsDocument.iso8601(fractional: false).string(from: document.startedAt)
         let subtitle = [document.host, document.environment, started].compactMap { $0 }.joined(separator: " · ")
-        let sections = [("run", "Run"), ("verdict", "Verdict"), ("charts", "Charts"), ("statistics", "Request statistics"),
-                        ("percentiles", "Response times"), ("failures", "Failures"),
-                        ("monitor", "Monitor"), ("comparison", "Baseline"), ("trend", "Trend")]
+        var sections = [("run", "Run"), ("verdict", "Verdict"), ("charts", "Charts"), ("statistics", "Request statistics"),
+                        ("percentiles", "Response times")]
+        if document.flows?.isEmpty == false { sections.append(("flows", "Flows")) }
+        sections += [("failures", "Failures"), ("monitor", "Monitor"), ("comparison", "Baseline"), ("trend", "Trend")]
         return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             + "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
             + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -191,6 +194,56 @@ enum HTMLReport {
                 }
                 html += "</tr>"
             }
+        }
+        return html + "</table></div></section>"
+    }
+
+    /// Each user flow's iterations and the completed ones' durations; nothing for a run without flows.
+    private static func flowsSection(_ document: ResultsDocument) -> String {
+        guard let flows = document.flows, !flows.isEmpty else { return "" }
+        var html = "<section id=\"flows\"><h2>Flows</h2><p class=\"muted\">Durations are the completed iterations', from the first "
+            + "step's start to the last step's answer, think time included; each step's requests are in the tables above under its name.</p>"
+            + "<div class=\"scroll\"><table id=\"flow-statistics\"><tr><th>Flow</th><th class=\"num\">Started</th>"
+            + "<th class=\"num\">Completed</th><th class=\"num\">Failed</th><th class=\"num\">Failure rate</th>"
+            + "<th class=\"num\">Iterations/s</th><th class=\"num\">Median (ms)</th><th class=\"num\">p95 (ms)</th>"
+            + "<th class=\"num\">p99 (ms)</th><th class=\"num\">Max (ms)</th><th>Failed at step</th></tr>"
+        for flow in flows {
+            let completed = flow.iterationsCompleted > 0
+            let durations = [flow.duration.percentiles[.p50], flow.duration.percentiles[.p95], flow.duration.percentiles[.p99],
+                             completed ? flow.duration.maxMs : nil]
+            html += "<tr data-flow=\"\(escape(flow.name))\"><td class=\"name\">\(escape(flow.name))</td>"
+                + "<td class=\"num\">\(flow.iterationsStarted)</td><td class=\"num\">\(flow.iterationsCompleted)</td>"
+                + "<td class=\"num\">\(flow.iterationsFailed)</td>"
+                + "<td class=\"num\">\(flow.iterationsFinished > 0 ? ReportNumber.percent(flow.failureRate) : "n/a")</td>"
+                + "<td class=\"num\">\(ReportNumber.decimal(flow.iterationsPerSecond))</td>"
+                + durations.map { "<td class=\"num\">\($0.map { ReportNumber.decimal($0) } ?? "n/a")</td>" }.joined()
+                + "<td class=\"name\">\(escape(flow.failingSteps.isEmpty ? "none" : flow.failingStepsText))</td></tr>"
+        }
+        return html + "</table></div></section>"
+    }
+
+    /// Where each endpoint's requests spent their time; nothing when no phase was measured.
+    private static func phasesSection(_ document: ResultsDocument) -> String {
+        let measured = (document.endpoints + [document.aggregate]).filter { $0.phases != nil }
+        guard !measured.isEmpty else { return "" }
+        var html = "<section id=\"phases\"><h2>Where the time went (ms)</h2><p class=\"muted\">Mean and p95 of each phase. "
+            + "Connect and TLS cover the requests that opened a connection; TTFB runs from the request written to the first byte "
+            + "of the answer, receive is the rest of the answer.</p><div class=\"scroll\"><table id=\"request-phases\"><tr>"
+            + "<th>Type</th><th>Name</th><th class=\"num\">Connections</th>"
+            + ["Connect", "TLS", "TTFB", "Receive"].map { "<th class=\"num\">\($0) mean</th><th class=\"num\">\($0) p95</th>" }.joined()
+            + "</tr>"
+        for endpoint in measured {
+            guard let phases = endpoint.phases else { continue }
+            html += "<tr\(endpoint.method.isEmpty ? " class=\"aggregate\"" : "")><td>\(escape(endpoint.method))</td>"
+                + "<td class=\"name\">\(escape(endpoint.name))</td><td class=\"num\">\(phases.connect?.count ?? 0)</td>"
+            for phase in [phases.connect, phases.tlsHandshake, phases.timeToFirstByte, phases.receive] {
+                if let phase, phase.count > 0 {
+                    html += "<td class=\"num\">\(ReportNumber.decimal(phase.meanMs))</td><td class=\"num\">\(ReportNumber.decimal(phase.p95))</td>"
+                } else {
+                    html += "<td class=\"num\">n/a</td><td class=\"num\">n/a</td>"
+                }
+            }
+            html += "</tr>"
         }
         return html + "</table></div></section>"
     }
@@ -339,9 +392,9 @@ enum HTMLReport {
                 continue
             }
             for (index, row) in scope.rows.enumerated() {
-                html += "<tr\(scope.method.isEmpty ? " class=\"aggregate\"" : "")><td class=\"name\">\(index == 0 ? escape(scope.title) : "")</td>"
-                    + "<td>\(escape(row.metric.rawValue))</td><td class=\"num\">\(escape(ComparisonRenderer.value(row.baseline, row.metric)))</td>"
-                    + "<td class=\"num\">\(escape(ComparisonRenderer.value(row.current, row.metric)))</td><td class=\"num\">\(escape(row.changeText))</td>"
+                html += "<tr\(scope.isAggregate ? " class=\"aggregate\"" : "")><td class=\"name\">\(index == 0 ? escape(scope.title) : "")</td>"
+                    + "<td>\(escape(row.metric.rawValue))</td><td class=\"num\">\(escape(ComparisonRenderer.value(row.baseline, row.metric, of: scope)))</td>"
+                    + "<td class=\"num\">\(escape(ComparisonRenderer.value(row.current, row.metric, of: scope)))</td><td class=\"num\">\(escape(row.changeText))</td>"
                     + "<td class=\"flag-\(row.flag == .notComparable ? "na" : row.flag.rawValue)\">\(escape(row.flag.symbol))</td></tr>"
             }
         }

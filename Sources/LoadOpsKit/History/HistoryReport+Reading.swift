@@ -12,7 +12,7 @@ extension HistoryReport {
         return runList(try store.runs(limit: last))
     }
 
-    /// One run (an id, `latest` or `previous`) with its endpoints, thresholds, archives and warnings.
+    /// One run (an id, `latest` or `previous`) with its endpoints, flows, thresholds, archives and warnings.
     public static func runDetail(_ runSpec: String, databasePath: String) throws -> String {
         let store = try HistoryStore.open(path: databasePath, createIfMissing: false)
         let id = try ResultsLocator.runID(runSpec, in: store)
@@ -21,7 +21,8 @@ extension HistoryReport {
         return runDetail(summary, endpoints: try store.endpoints(runID: id), thresholds: try store.thresholds(runID: id),
                          archives: try store.archives(runID: id), warnings: document?.warnings ?? [],
                          warningSigns: document?.warningSigns ?? [], monitor: document?.monitor,
-                         stopReason: document?.status == .completed ? nil : document?.stopReason, engine: document?.engine)
+                         stopReason: document?.status == .completed ? nil : document?.stopReason, engine: document?.engine,
+                         flows: try store.flows(runID: id))
     }
 
     /// A metric across the runs `request` chooses.

@@ -21,7 +21,7 @@ public enum HistoryReport {
     public static func runDetail(_ run: RunSummaryRow, endpoints: [HistoryEndpointRow], thresholds: [ThresholdRow],
                                  archives: [ArchiveRow], warnings: [String], warningSigns: [WarningRecord] = [],
                                  monitor: MonitorRecording? = nil, stopReason: String? = nil, engine: String? = nil,
-                                 timeZone: TimeZone = .current) -> String {
+                                 flows: [HistoryFlowRow] = [], timeZone: TimeZone = .current) -> String {
         var lines: [String] = []
         lines.append("run \(run.id) · \(run.status) · \(run.source)")
         if let engine { lines.append("engine     \(engine)") }
@@ -46,6 +46,26 @@ public enum HistoryReport {
              endpoint.requests > 0 ? milliseconds(endpoint.maxMilliseconds) : "-"]
         }
         lines.append(HistoryTable.render(header: header, rows: body, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]), terminator: false)
+        if !flows.isEmpty {
+            lines.append("")
+            lines.append("flows (iteration durations in ms)")
+            lines.append(flowTable(flows), terminator: false)
+        }
+        let phased = ordered.filter {
+            [$0.timeToFirstByteP50Milliseconds, $0.timeToFirstByteP95Milliseconds,
+             $0.connectP50Milliseconds, $0.connectP95Milliseconds].contains { $0 != nil }
+        }
+        if !phased.isEmpty {
+            lines.append("")
+            lines.append("request phases (ms)")
+            let rows = phased.map { endpoint -> [String] in
+                [endpoint.method, endpoint.name]
+                    + [endpoint.timeToFirstByteP50Milliseconds, endpoint.timeToFirstByteP95Milliseconds,
+                       endpoint.connectP50Milliseconds, endpoint.connectP95Milliseconds].map { $0.map(milliseconds) ?? "-" }
+            }
+            lines.append(HistoryTable.render(header: ["Method", "Name", "TTFB p50", "TTFB p95", "connect p50", "connect p95"],
+                                             rows: rows, rightAligned: [2, 3, 4, 5]), terminator: false)
+        }
         if !thresholds.isEmpty {
             lines.append("")
             lines.append("thresholds")
@@ -77,6 +97,22 @@ public enum HistoryReport {
             lines += archives.map { "  \($0.name)  \($0.path)" }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A run's flows: iterations, failure rate, durations and the steps the failed iterations ended at.
+    static func flowTable(_ flows: [HistoryFlowRow]) -> String {
+        let header = ["Flow", "Started", "Completed", "Failed", "Failure", "iter/s", "p50", "p95", "p99", "max", "Failed at"]
+        let rows = flows.map { flow -> [String] in
+            let completed = flow.iterationsCompleted > 0
+            let steps = flow.failedAtStep.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return [flow.name, String(flow.iterationsStarted), String(flow.iterationsCompleted), String(flow.iterationsFailed),
+                    percent(flow.failureRate), number(flow.iterationsPerSecond),
+                    flow.percentiles[.p50].map(milliseconds) ?? "-", flow.percentiles[.p95].map(milliseconds) ?? "-",
+                    flow.percentiles[.p99].map(milliseconds) ?? "-", completed ? milliseconds(flow.maxMilliseconds) : "-",
+                    steps.isEmpty ? "-" : steps]
+        }
+        return HistoryTable.render(header: header, rows: rows, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9])
     }
 
     /// `loadops history trend` over runs of any configuration: one row per run, oldest first, then the sparkline.

@@ -44,6 +44,44 @@ public struct HistoryEndpointRow: Sendable, Equatable {
     public var maxMilliseconds: Double
     /// Every reported percentile; empty when the endpoint had no requests.
     public var percentiles: [Percentile: Double]
+    /// Time to first byte and connect time, p50 and p95 (milliseconds); nil when not measured
+    /// (runs recorded before phases were, imports, no connection opened).
+    public var timeToFirstByteP50Milliseconds: Double? = nil
+    public var timeToFirstByteP95Milliseconds: Double? = nil
+    public var connectP50Milliseconds: Double? = nil
+    public var connectP95Milliseconds: Double? = nil
+}
+
+/// One user flow of a recorded run, as stored in `run_flows`.
+public struct HistoryFlowRow: Sendable, Equatable {
+    public var name: String
+    public var iterationsStarted: UInt64
+    public var iterationsCompleted: UInt64
+    public var iterationsFailed: UInt64
+    /// Percent of the finished iterations that failed, 0-100.
+    public var failureRate: Double
+    public var iterationsPerSecond: Double
+    /// The completed iterations' durations.
+    public var minMilliseconds: Double
+    public var meanMilliseconds: Double
+    public var maxMilliseconds: Double
+    /// Every reported percentile of the durations; empty when no iteration completed.
+    public var percentiles: [Percentile: Double]
+    /// Step name to the iterations that failed there.
+    public var failedAtStep: [String: UInt64]
+
+    /// `failed_at_step` as stored: a JSON object with sorted keys.
+    static func encodeSteps(_ steps: [String: UInt64]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(steps), as: UTF8.self)
+    }
+
+    /// The stored object read back; text that is not one reads as no failing step (the counts are
+    /// also in the stored document).
+    static func decodeSteps(_ text: String) -> [String: UInt64] {
+        (try? JSONDecoder().decode([String: UInt64].self, from: Data(text.utf8))) ?? [:]
+    }
 }
 
 /// A threshold's outcome for a run.

@@ -5,10 +5,11 @@ import GRDB
 ///
 /// Each migration also sets `PRAGMA user_version` to its number, so a database written by a newer
 /// loadops (a higher number, or migrations this binary does not know) is recognised and refused
-/// before anything is written to it.
+/// before anything is written to it. A migration only adds (tables, nullable columns): a database an
+/// older loadops wrote keeps every run, and its runs simply have nothing in what was added.
 enum HistorySchema {
     /// The highest `user_version` this binary can read and write.
-    static let version = 1
+    static let version = 2
     /// `PRAGMA application_id` of a loadops history ("LOAD"), to tell it apart from other SQLite files.
     static let applicationID: Int32 = 0x4C4F_4144
 
@@ -20,6 +21,10 @@ enum HistorySchema {
     static let uncorrectedPercentileColumns: [(percentile: Percentile, column: String)] = [
         (.p50, "uncorrected_p50_ms"), (.p95, "uncorrected_p95_ms"), (.p99, "uncorrected_p99_ms"),
     ]
+    /// The request phases kept per endpoint (version 2): the time to first byte and the connect time,
+    /// p50 and p95; NULL when not measured (older runs, imports, an endpoint that opened no connection).
+    /// The other phases and figures are in the stored document.
+    static let phaseColumns = ["ttfb_p50_ms", "ttfb_p95_ms", "connect_p50_ms", "connect_p95_ms"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -120,6 +125,34 @@ enum HistorySchema {
                 PRAGMA application_id = \(applicationID);
                 PRAGMA user_version = 1;
                 """)
+        }
+        // User flows, one row per flow of a run (`failed_at_step`: a JSON object, step name to the
+        // iterations that failed there), and the request phases of each endpoint.
+        migrator.registerMigration("v2-flows-and-phases") { db in
+            let percentiles = percentileColumns.map { "\($0.column) REAL" }.joined(separator: ",\n    ")
+            try db.execute(sql: """
+                CREATE TABLE run_flows (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    iterations_started INTEGER NOT NULL,
+                    iterations_completed INTEGER NOT NULL,
+                    iterations_failed INTEGER NOT NULL,
+                    failure_rate REAL NOT NULL,
+                    iterations_per_second REAL NOT NULL,
+                    min_ms REAL NOT NULL,
+                    mean_ms REAL NOT NULL,
+                    max_ms REAL NOT NULL,
+                    \(percentiles),
+                    failed_at_step TEXT NOT NULL,
+                    PRIMARY KEY (run_id, position)
+                );
+                CREATE INDEX run_flows_by_name ON run_flows(name);
+                """)
+            for column in phaseColumns {
+                try db.execute(sql: "ALTER TABLE endpoint_stats ADD COLUMN \(column) REAL")
+            }
+            try db.execute(sql: "PRAGMA user_version = 2")
         }
         return migrator
     }

@@ -44,7 +44,30 @@ extension HistoryStore {
                         requests: Self.count(row["requests"]), failures: Self.count(row["failures"]),
                         successRate: row["success_rate"], errorRate: row["error_rate"], requestsPerSecond: row["rps"],
                         minMilliseconds: row["min_ms"], meanMilliseconds: row["mean_ms"], maxMilliseconds: row["max_ms"],
-                        percentiles: percentiles)
+                        percentiles: percentiles,
+                        timeToFirstByteP50Milliseconds: row["ttfb_p50_ms"], timeToFirstByteP95Milliseconds: row["ttfb_p95_ms"],
+                        connectP50Milliseconds: row["connect_p50_ms"], connectP95Milliseconds: row["connect_p95_ms"])
+                }
+        }
+    }
+
+    /// The run's user flows in the run's order; empty for a run without flows (and every run recorded
+    /// before flows were).
+    public func flows(runID: Int64) throws(HistoryError) -> [HistoryFlowRow] {
+        try read("read the flows of run \(runID)") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM run_flows WHERE run_id = ? ORDER BY position", arguments: [runID])
+                .map { row in
+                    var percentiles: [Percentile: Double] = [:]
+                    for (percentile, column) in HistorySchema.percentileColumns {
+                        if let value: Double = row[column] { percentiles[percentile] = value }
+                    }
+                    return HistoryFlowRow(
+                        name: row["name"], iterationsStarted: Self.count(row["iterations_started"]),
+                        iterationsCompleted: Self.count(row["iterations_completed"]),
+                        iterationsFailed: Self.count(row["iterations_failed"]), failureRate: row["failure_rate"],
+                        iterationsPerSecond: row["iterations_per_second"], minMilliseconds: row["min_ms"],
+                        meanMilliseconds: row["mean_ms"], maxMilliseconds: row["max_ms"], percentiles: percentiles,
+                        failedAtStep: HistoryFlowRow.decodeSteps(row["failed_at_step"]))
                 }
         }
     }

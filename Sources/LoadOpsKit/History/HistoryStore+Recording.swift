@@ -120,6 +120,9 @@ extension HistoryStore {
             for (position, endpoint) in ([document.aggregate] + document.endpoints).enumerated() {
                 try Self.insert(endpoint, isAggregate: position == 0, position: position, runID: runID, db: db)
             }
+            for (position, flow) in (document.flows ?? []).enumerated() {
+                try Self.insert(flow, position: position, runID: runID, db: db)
+            }
             for point in document.timeSeries {
                 try db.execute(sql: """
                     INSERT INTO time_series (run_id, elapsed, timestamp, users, requests, failures, rps, fps, p50_ms, p95_ms,
@@ -143,7 +146,7 @@ extension HistoryStore {
     private static func insert(_ endpoint: ResultsDocument.Endpoint, isAggregate: Bool, position: Int, runID: Int64,
                                db: Database) throws {
         let percentileColumns = HistorySchema.percentileColumns + HistorySchema.uncorrectedPercentileColumns
-        let columns = ["run_id", "position", "is_aggregate", "method", "name", "requests", "failures", "success_rate",
+        var columns = ["run_id", "position", "is_aggregate", "method", "name", "requests", "failures", "success_rate",
                        "error_rate", "rps", "failures_per_second", "min_ms", "mean_ms", "max_ms", "avg_content_size"]
             + percentileColumns.map(\.column)
         var values: [(any DatabaseValueConvertible)?] = [
@@ -153,8 +156,28 @@ extension HistoryStore {
         ]
         values += HistorySchema.percentileColumns.map { endpoint.percentiles[$0.percentile] }
         values += HistorySchema.uncorrectedPercentileColumns.map { endpoint.uncorrectedPercentiles[$0.percentile] }
+        columns += HistorySchema.phaseColumns
+        let ttfb = endpoint.phases?.timeToFirstByte, connect = endpoint.phases?.connect
+        values += [ttfb?.p50, ttfb?.p95, connect?.p50, connect?.p95]
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(sql: "INSERT INTO endpoint_stats (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+                       arguments: StatementArguments(values))
+    }
+
+    private static func insert(_ flow: ResultsDocument.Flow, position: Int, runID: Int64, db: Database) throws {
+        let duration = flow.duration
+        let columns = ["run_id", "position", "name", "iterations_started", "iterations_completed", "iterations_failed",
+                       "failure_rate", "iterations_per_second", "min_ms", "mean_ms", "max_ms"]
+            + HistorySchema.percentileColumns.map(\.column) + ["failed_at_step"]
+        var values: [(any DatabaseValueConvertible)?] = [
+            runID, position, flow.name, integer(flow.iterationsStarted), integer(flow.iterationsCompleted),
+            integer(flow.iterationsFailed), flow.failureRate, flow.iterationsPerSecond, duration.minMs, duration.meanMs,
+            duration.maxMs,
+        ]
+        values += HistorySchema.percentileColumns.map { duration.percentiles[$0.percentile] }
+        values.append(try HistoryFlowRow.encodeSteps(flow.failedAtStep))
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO run_flows (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
                        arguments: StatementArguments(values))
     }
 

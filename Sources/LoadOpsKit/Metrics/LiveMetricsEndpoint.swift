@@ -135,7 +135,7 @@ struct LiveSeries: Sendable {
         let requests = Self.name("requests", unit: "total", "Requests completed, answered or failed, per endpoint since the start of the run")
         let failures = Self.name("failures", unit: "total", "Failed requests per endpoint since the start of the run")
         let latency = Self.name("request_duration", unit: "seconds", "Response time per endpoint (open model: from the intended send time)")
-        endpoints = plan.endpoints.map { endpoint in
+        endpoints = plan.requestEndpoints.map { endpoint in
             let labels = [("method", endpoint.method), ("name", endpoint.name)]
             return EndpointSeries(
                 requests: registry.makeCounter(descriptor: requests, labels: labels),

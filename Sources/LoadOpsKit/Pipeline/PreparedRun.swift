@@ -30,7 +30,7 @@ public struct PreparedRun: Sendable {
         try HostPolicy.check(url: config.host, allowHosts: config.allowHosts)
         let target = try TargetAddress(url: config.host)
         let authorizations = try RunPipeline.loadAuthorizations(config.credentials, environment: request.environment)
-        var plan = LoadPlan(target: target, endpoints: config.endpoints, load: config.load,
+        var plan = LoadPlan(target: target, endpoints: config.endpoints, flows: config.flows, load: config.load,
                             authorizations: authorizations, insecure: config.insecure, threads: request.threads)
         plan.followRedirects = config.followRedirects
         plan.allowHosts = config.allowHosts

@@ -281,7 +281,9 @@ public enum RunPipeline {
                 : "\(load.stages.count) stages up to \(Int(load.stages.map(\.target).max() ?? 0)) users"
         case .open:
             if load.stages.isEmpty, let schedule = try? plan.arrivalSchedule() {
-                text += "\(format(schedule.rate(at: 0))) req/s (\(format(schedule.rate(at: 0) * 60))/min)"
+                let requests = schedule.rate(at: 0) * plan.requestsPerArrival
+                text += "\(format(requests)) req/s (\(format(requests * 60))/min)"
+                if !plan.flows.isEmpty { text += " in \(format(schedule.rate(at: 0) * 60)) iterations/min" }
                 // Locust's users hold their own connections: the cap is the built-in generator's.
                 if config.engine != .locust { text += ", up to \(load.maxConnections) connections" }
             } else {
@@ -291,7 +293,12 @@ public enum RunPipeline {
         text += " for \(ReportNumber.clock(load.plannedDuration, rounding: .down))"
         if let requests = load.requests { text += " or \(requests) requests, whichever comes first," }
         text += " against \(target.displayURL)"
-        text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
+        if !config.endpoints.isEmpty || config.flows.isEmpty {
+            text += ", \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")"
+        }
+        if !config.flows.isEmpty {
+            text += ", \(config.flows.count) flow\(config.flows.count == 1 ? "" : "s")"
+        }
         if config.engine == .locust {
             text += ", on Locust"
         } else {

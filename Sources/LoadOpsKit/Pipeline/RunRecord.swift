@@ -15,6 +15,7 @@ public struct RunRecord: Sendable {
             endpoints: outcome.endpoints, coordinatedOmissionCorrected: config.load.model == .open && config.engine == .builtin,
             timeSeries: outcome.timeSeries, peakUsers: outcome.peakUsers, droppedArrivals: outcome.droppedArrivals,
             warnings: [], stopReason: outcome.stopReason)
+        result.flows = outcome.flows
         result.warnings = RunWarnings.detect(in: result)
         if let locust = prepared.sender as? LocustLoadSender {
             result.warnings += locust.warnings(for: outcome) + ["measured by Locust: " + LocustCSVImporter.roundingNote]

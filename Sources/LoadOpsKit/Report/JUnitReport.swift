@@ -29,8 +29,8 @@ public enum JUnitReport {
                 }
                 for row in scope.rows {
                     var testCase = Case(className: "loadops.comparison.\(scope.title)", name: row.metric.rawValue)
-                    let text = "baseline \(ComparisonRenderer.value(row.baseline, row.metric)), "
-                        + "current \(ComparisonRenderer.value(row.current, row.metric)), change \(row.changeText): \(row.flag.symbol)"
+                    let text = "baseline \(ComparisonRenderer.value(row.baseline, row.metric, of: scope)), "
+                        + "current \(ComparisonRenderer.value(row.current, row.metric, of: scope)), change \(row.changeText): \(row.flag.symbol)"
                     testCase.output = text
                     switch row.flag {
                     case .regression:

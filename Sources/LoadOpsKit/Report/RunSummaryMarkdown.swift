@@ -46,6 +46,8 @@ public enum RunSummaryMarkdown {
             lines.append("Latencies are measured from each request's scheduled start (corrected for coordinated omission).")
         }
         lines.append("")
+        lines += flowLines(document)
+        lines += phaseLines(document)
 
         lines.append("## Thresholds")
         lines.append("")
@@ -160,6 +162,58 @@ public enum RunSummaryMarkdown {
         let unit = load.model == LoadModel.open.rawValue ? "connection" : "user"
         parts.append("peak \(document.peakUsers) \(unit)\(document.peakUsers == 1 ? "" : "s")\(load.model == LoadModel.open.rawValue ? " in use" : "")")
         return parts.joined(separator: ", ")
+    }
+
+    /// `## Flows`: each flow's iterations and durations, and the steps its failed iterations ended at;
+    /// nothing when the run had no flows.
+    static func flowLines(_ document: ResultsDocument) -> [String] {
+        guard let flows = document.flows, !flows.isEmpty else { return [] }
+        var lines = ["## Flows", ""]
+        lines.append("| Flow | Started | Completed | Failed | Failure Rate | p50 | p95 | p99 | Failed at step |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for flow in flows {
+            let failureRate = flow.iterationsFinished == 0 ? "n/a" : ReportNumber.percent(flow.failureRate)
+            let durations = [Percentile.p50, .p95, .p99].map { percentile in
+                flow.duration.percentiles[percentile].map(ReportNumber.milliseconds) ?? "n/a"
+            }
+            let steps = flow.failingSteps.map { "\($0.step): \($0.count)" }.joined(separator: ", ")
+            lines.append("| \(ComparisonRenderer.markdownCell(flow.name)) | \(flow.iterationsStarted) | \(flow.iterationsCompleted) | "
+                         + "\(flow.iterationsFailed) | \(failureRate) | \(durations.joined(separator: " | ")) | "
+                         + "\(steps.isEmpty ? "none" : ComparisonRenderer.markdownCell(steps)) |")
+        }
+        lines.append("")
+        lines.append("Durations are the completed iterations', from the first step's start to the last step's answer, think time included; "
+                     + "the failure rate is the share of finished iterations that failed. Each step's requests are in Key Metrics under the step's name.")
+        lines.append("")
+        return lines
+    }
+
+    /// `## Where the time went`: each endpoint's request phases, mean and p95; nothing when no phase
+    /// was measured (the Locust engine, imported results, older files).
+    static func phaseLines(_ document: ResultsDocument) -> [String] {
+        let measured = (document.endpoints + [document.aggregate]).filter { $0.phases != nil }
+        guard !measured.isEmpty else { return [] }
+        var lines = ["## Where the time went", ""]
+        lines.append("| Endpoint | Connections | Connect mean | Connect p95 | TLS mean | TLS p95 | TTFB mean | TTFB p95 | Receive mean | Receive p95 |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for endpoint in measured {
+            guard let phases = endpoint.phases else { continue }
+            let title = endpoint.method.isEmpty ? "**\(endpoint.name)**" : "\(endpoint.method) \(endpoint.name)"
+            var cells = [ComparisonRenderer.markdownCell(title), String(phases.connect?.count ?? 0)]
+            for phase in [phases.connect, phases.tlsHandshake, phases.timeToFirstByte, phases.receive] {
+                if let phase, phase.count > 0 {
+                    cells += [ReportNumber.milliseconds(phase.meanMs), ReportNumber.milliseconds(phase.p95)]
+                } else {
+                    cells += ["n/a", "n/a"]
+                }
+            }
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        lines.append("Connect and TLS cover the requests that opened a connection (Connections); TTFB is from the request written "
+                     + "to the first byte of the answer, receive the rest of the answer.")
+        lines.append("")
+        return lines
     }
 
     static func successRate(_ endpoint: ResultsDocument.Endpoint) -> String {

@@ -10,13 +10,7 @@ extension EndpointStatistics {
 
     /// Every reported percentile; empty when nothing was recorded.
     public func reportedPercentilesMilliseconds(corrected: Bool = true) -> [Percentile: Double] {
-        let histogram = corrected ? latency : uncorrected
-        guard histogram.totalCount > 0 else { return [:] }
-        var values: [Percentile: Double] = [:]
-        for percentile in Percentile.allCases {
-            values[percentile] = histogram.milliseconds(at: percentile)
-        }
-        return values
+        (corrected ? latency : uncorrected).reportedPercentilesMilliseconds
     }
 
     /// Exact smallest recorded latency, milliseconds (0 when nothing was recorded).

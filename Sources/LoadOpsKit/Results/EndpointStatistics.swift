@@ -25,6 +25,8 @@ public struct EndpointStatistics: Sendable {
     /// Latency from the moment the request was actually written.
     public var uncorrected: LatencyHistogram
     public var failuresByKind: [FailureKind: UInt64]
+    /// Connect, TLS handshake, time to first byte and receive (see `RequestPhases`).
+    public var phases = RequestPhases()
 
     public init(key: EndpointKey) {
         self.key = key
@@ -43,6 +45,7 @@ public struct EndpointStatistics: Sendable {
         latency.add(other.latency)
         uncorrected.add(other.uncorrected)
         for (kind, count) in other.failuresByKind { failuresByKind[kind, default: 0] += count }
+        phases.add(other.phases)
     }
 
     /// Percent of requests that succeeded (0-100); 0 when nothing was sent: a run without answers never

@@ -13,6 +13,10 @@ public enum FailureKind: Hashable, Sendable {
     case unanswered
     /// A redirect that was not followed (to a host not allowed, too many in a row, ...).
     case redirect(String)
+    /// A flow step's check failed: the check's name (Locust's `catch_response` failure message).
+    case check(String)
+    /// A flow step's extraction found nothing: what was looked for.
+    case extraction(String)
     case other(String)
 
     /// Short machine-friendly kind, used as a key in `results.json`.
@@ -26,6 +30,8 @@ public enum FailureKind: Hashable, Sendable {
         case .malformed: return "malformed"
         case .unanswered: return "no_response"
         case .redirect: return "redirect"
+        case .check: return "check"
+        case .extraction: return "extraction"
         case .other: return "other"
         }
     }
@@ -41,6 +47,8 @@ public enum FailureKind: Hashable, Sendable {
         case .malformed(let detail): return "MalformedResponse: \(detail)"
         case .unanswered: return "NoResponse: no response by the end of the run"
         case .redirect(let detail): return "RedirectError: \(detail)"
+        case .check(let name): return name
+        case .extraction(let detail): return "ExtractionError: \(detail)"
         case .other(let detail): return "Error: \(detail)"
         }
     }

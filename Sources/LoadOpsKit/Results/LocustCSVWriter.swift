@@ -15,6 +15,9 @@ public enum LocustCSVWriter {
     public static let statsHistoryFileName = "\(prefix)_stats_history.csv"
     public static let failuresFileName = "\(prefix)_failures.csv"
     public static let exceptionsFileName = "\(prefix)_exceptions.csv"
+    /// Not a Locust file: the user flows' iterations, one row per flow, in a file of its own, because
+    /// scripts sum the rows of `load_test_stats.csv` and Locust's readers ignore files they do not know.
+    public static let flowStatsFileName = "\(prefix)_flow_stats.csv"
 
     public static let statsColumns: [String] = [
         "Type", "Name", "Request Count", "Failure Count", "Median Response Time", "Average Response Time",
@@ -34,17 +37,28 @@ public enum LocustCSVWriter {
 
     public static let exceptionsColumns = ["Count", "Message", "Traceback", "Nodes"]
 
-    /// The four files, named and filled, in the order Locust lists them.
+    /// The percentiles of a flow's iteration durations, as `load_test_flow_stats.csv` has them.
+    static let flowPercentiles: [Percentile] = Percentile.allCases.filter { $0 != .p99_99 }
+
+    public static let flowStatsColumns: [String] = [
+        "Flow", "Iterations Started", "Iterations Completed", "Iterations Failed", "Failure Rate",
+        "Average Duration", "Min Duration", "Max Duration",
+    ] + flowPercentiles.map(\.columnHeader) + ["Iterations/s"]
+
+    /// The four files, named and filled, in the order Locust lists them, then the flows' file when the
+    /// run had flows.
     public static func files(for result: RunResult) -> [(name: String, contents: String)] {
-        [
-            (statsFileName, stats(result)),
-            (statsHistoryFileName, statsHistory(result)),
-            (failuresFileName, failures(result)),
-            (exceptionsFileName, exceptions()),
+        var files = [
+            (name: statsFileName, contents: stats(result)),
+            (name: statsHistoryFileName, contents: statsHistory(result)),
+            (name: failuresFileName, contents: failures(result)),
+            (name: exceptionsFileName, contents: exceptions()),
         ]
+        if !result.flows.isEmpty { files.append((name: flowStatsFileName, contents: flowStats(result))) }
+        return files
     }
 
-    /// Writes the four files into `folder` (created if missing), each atomically; returns their paths.
+    /// Writes the files into `folder` (created if missing), each atomically; returns their paths.
     @discardableResult
     public static func write(_ result: RunResult, to folder: String) throws(ResultsWriteError) -> [String] {
         try AtomicFileWriter.createFolder(folder)
@@ -53,6 +67,17 @@ public enum LocustCSVWriter {
             let path = (folder as NSString).appendingPathComponent(file.name)
             try AtomicFileWriter.write(Data(file.contents.utf8), to: path)
             paths.append(path)
+        }
+        if result.flows.isEmpty {
+            // An earlier run's flows would otherwise sit beside these results (and be archived with them).
+            let stale = (folder as NSString).appendingPathComponent(flowStatsFileName)
+            if FileManager.default.fileExists(atPath: stale) {
+                do {
+                    try FileManager.default.removeItem(atPath: stale)
+                } catch {
+                    throw ResultsWriteError(path: stale, reason: "cannot remove an earlier run's flow statistics (\(FileErrorReason.text(error)))")
+                }
+            }
         }
         return paths
     }
@@ -138,6 +163,34 @@ public enum LocustCSVWriter {
     /// `load_test_exceptions.csv`: the header only; a Swift generator raises no Python exceptions.
     public static func exceptions() -> String {
         CSVText.render([exceptionsColumns])
+    }
+
+    /// `load_test_flow_stats.csv`: one row per flow, in configuration order, in the stats file's units
+    /// and number formats. Durations are the completed iterations' (milliseconds; percentiles `N/A`
+    /// when none completed); `Failure Rate` is the percent of finished iterations that failed;
+    /// `Iterations/s` counts finished iterations (completed or failed) as `Requests/s` counts failed requests.
+    public static func flowStats(_ result: RunResult) -> String {
+        var rows = [flowStatsColumns]
+        for flow in result.flows {
+            let duration = flow.duration
+            let completed = duration.totalCount > 0
+            var row: [String] = [
+                flow.name,
+                String(flow.started),
+                String(flow.completed),
+                String(flow.failed),
+                PythonNumber.float(flow.failureRate),
+                PythonNumber.float(duration.meanMilliseconds),
+                PythonNumber.floatOrZero(duration.minimumMilliseconds),
+                PythonNumber.floatOrZero(duration.maximumMilliseconds),
+            ]
+            for percentile in flowPercentiles {
+                row.append(completed ? wholeMilliseconds(duration.milliseconds(at: percentile)) : "N/A")
+            }
+            row.append(PythonNumber.float(result.perSecond(flow.finished)))
+            rows.append(row)
+        }
+        return CSVText.render(rows)
     }
 
     // MARK: - Rows

@@ -33,4 +33,15 @@ extension Histogram where Count == UInt64 {
     public var meanMilliseconds: Double {
         totalCount > 0 ? Milliseconds.from(microseconds: mean) : 0
     }
+
+    /// Every reported percentile (`Percentile.allCases`); empty when nothing was recorded. Endpoints'
+    /// latencies and flows' iteration durations are reported with the same keys from this.
+    public var reportedPercentilesMilliseconds: [Percentile: Double] {
+        guard totalCount > 0 else { return [:] }
+        var values: [Percentile: Double] = [:]
+        for percentile in Percentile.allCases {
+            values[percentile] = milliseconds(at: percentile)
+        }
+        return values
+    }
 }

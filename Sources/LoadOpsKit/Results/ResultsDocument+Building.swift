@@ -14,7 +14,7 @@ extension ResultsDocument {
         var load = Load(result.config.load)
         if result.config.load.model == .open && result.config.load.stages.isEmpty {
             // The rate the run aimed at: the endpoints' own rates plus `load.rate`'s share.
-            load.rate = LoadPlan.openModelRates(endpoints: result.config.endpoints, load: result.config.load).reduce(0, +)
+            load.rate = LoadPlan.plannedRequestRate(endpoints: result.config.endpoints, flows: result.config.flows, load: result.config.load)
         }
         var document = ResultsDocument(
             schemaVersion: currentSchemaVersion,
@@ -43,6 +43,7 @@ extension ResultsDocument {
             config: EffectiveConfig(result.config)
         )
         if result.config.engine != .builtin { document.engine = result.config.engine.rawValue }
+        if !result.flows.isEmpty { document.flows = result.flows.map { Flow($0, result: result) } }
         return document
     }
 
@@ -80,7 +81,8 @@ extension ResultsDocument.Endpoint {
             percentiles: statistics.reportedPercentilesMilliseconds(corrected: true),
             uncorrectedPercentiles: statistics.reportedPercentilesMilliseconds(corrected: false),
             avgContentSize: ResultsDocument.finite(statistics.averageContentSize),
-            failuresByKind: byKind
+            failuresByKind: byKind,
+            phases: ResultsDocument.Phases(statistics.phases)
         )
     }
 }
@@ -122,7 +124,8 @@ extension ResultsDocument.EffectiveConfig {
             thresholds: config.thresholds,
             thresholdsAreDefault: config.thresholdsAreDefault ? true : nil,
             output: config.output,
-            source: config.sourceDescription
+            source: config.sourceDescription,
+            flows: config.flows.isEmpty ? nil : config.flows.map(ResultsDocument.FlowSettings.init)
         )
     }
 }

@@ -44,6 +44,15 @@ extension ResultsDocument {
             try check.figure(endpoint.weight, "config.endpoints[\(index)].weight")
             if let rate = endpoint.rate { try check.figure(rate, "config.endpoints[\(index)].rate") }
         }
+        for (index, flow) in (config.flows ?? []).enumerated() {
+            try check.figure(flow.weight, "config.flows[\(index)].weight")
+            if let rate = flow.rate { try check.figure(rate, "config.flows[\(index)].rate") }
+            if let thinkTime = flow.thinkTime {
+                try check.seconds(thinkTime.min, "config.flows[\(index)].think_time.min")
+                try check.seconds(thinkTime.max, "config.flows[\(index)].think_time.max")
+            }
+        }
+        for (index, flow) in (flows ?? []).enumerated() { try check.flow(flow, "flows[\(index)]") }
         for (index, threshold) in (thresholds ?? []).enumerated() {
             if let observed = threshold.observedValue, !observed.isFinite {
                 throw check.failure("thresholds[\(index)].observed_value", expected: "a finite number", found: observed)
@@ -114,6 +123,29 @@ extension ResultsDocument {
                 if let value = endpoint.uncorrectedPercentiles[percentile] {
                     try figure(value, "\(field).uncorrected_percentiles[\"\(percentile.rawValue)\"]")
                 }
+            }
+            if let phases = endpoint.phases {
+                let named = [(phases.connect, "connect"), (phases.tlsHandshake, "tls_handshake"),
+                             (phases.timeToFirstByte, "time_to_first_byte"), (phases.receive, "receive")]
+                for case let (phase?, name) in named {
+                    for (value, key) in [(phase.meanMs, "mean_ms"), (phase.p50, "p50"), (phase.p95, "p95"),
+                                         (phase.p99, "p99"), (phase.maxMs, "max_ms")] {
+                        try figure(value, "\(field).phases.\(name).\(key)")
+                    }
+                }
+            }
+        }
+
+        func flow(_ flow: ResultsDocument.Flow, _ field: String) throws(ResultsDocumentError) {
+            try percent(flow.failureRate, "\(field).failure_rate")
+            try figure(flow.iterationsPerSecond, "\(field).iterations_per_second")
+            let duration = flow.duration
+            for (value, name) in [(duration.minMs, "min_ms"), (duration.maxMs, "max_ms"), (duration.meanMs, "mean_ms"),
+                                  (duration.medianMs, "median_ms")] {
+                try figure(value, "\(field).duration.\(name)")
+            }
+            for (percentile, value) in duration.percentiles {
+                try figure(value, "\(field).duration.percentiles[\"\(percentile.rawValue)\"]")
             }
         }
     }

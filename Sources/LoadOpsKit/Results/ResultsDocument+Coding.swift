@@ -202,5 +202,6 @@ extension ResultsDocument.Endpoint {
         uncorrectedPercentiles = Percentile.keyed(try container.decode([String: Double].self, forKey: .uncorrectedPercentiles))
         avgContentSize = try container.decode(Double.self, forKey: .avgContentSize)
         failuresByKind = try container.decode([String: UInt64].self, forKey: .failuresByKind)
+        phases = try container.decodeIfPresent(ResultsDocument.Phases.self, forKey: .phases)
     }
 }

@@ -45,6 +45,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var monitor: MonitorRecording? = nil
     /// What sent the load when it was not loadops's own generator (`locust`); absent for the built-in engine.
     public var engine: String? = nil
+    /// Per user flow, in configuration order (`Flow`); absent when the run had no flows, and in older files.
+    public var flows: [Flow]? = nil
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -75,6 +77,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         case warningSigns = "warning_signs"
         case monitor
         case engine
+        case flows
     }
 
     /// Statistics of one endpoint, or of all of them (`aggregate`: empty method, name `Aggregated`).
@@ -103,6 +106,8 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         public var avgContentSize: Double
         /// `FailureKind.kindName` to count.
         public var failuresByKind: [String: UInt64]
+        /// Where the requests' time went (`Phases`); absent when nothing was measured (imported results, older files).
+        public var phases: Phases? = nil
 
         enum CodingKeys: String, CodingKey {
             case method, name, requests, failures
@@ -118,6 +123,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
             case uncorrectedPercentiles = "uncorrected_percentiles"
             case avgContentSize = "avg_content_size"
             case failuresByKind = "failures_by_kind"
+            case phases
         }
     }
 
@@ -182,13 +188,16 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
         public var thresholdsAreDefault: Bool?
         public var output: String
         public var source: String
+        /// The user flows and their steps (`FlowSettings`); absent without `flows:`, so the fingerprint of
+        /// a configuration without flows is what it always was.
+        public var flows: [FlowSettings]? = nil
 
         enum CodingKeys: String, CodingKey {
             case host
             case allowHosts = "allow_hosts"
             case environment, insecure, load, endpoints, credentials, thresholds
             case thresholdsAreDefault = "thresholds_default"
-            case output, source
+            case output, source, flows
         }
     }
 
@@ -232,6 +241,15 @@ extension ResultsDocument {
         copy.config.host = Redaction.redactURL(config.host)
         for index in copy.config.endpoints.indices {
             copy.config.endpoints[index].headers = config.endpoints[index].headers.map { Header.masked(name: $0.name, value: $0.value) }
+        }
+        copy.config.flows = config.flows?.map { flow in
+            var masked = flow
+            masked.steps = flow.steps.map { step in
+                var maskedStep = step
+                maskedStep.headers = step.headers.map { Header.masked(name: $0.name, value: $0.value) }
+                return maskedStep
+            }
+            return masked
         }
         return copy
     }

@@ -27,7 +27,8 @@ public enum ResultsWriter {
     public static let logFileName = "load_test.log"
 
     /// Creates `folder` if missing and writes `load_test_stats.csv`, `load_test_stats_history.csv`,
-    /// `load_test_failures.csv`, `load_test_exceptions.csv` and `results.json`, each atomically
+    /// `load_test_failures.csv`, `load_test_exceptions.csv`, `load_test_flow_stats.csv` when the run
+    /// had flows, and `results.json`, each atomically
     /// (a reader sees the old file or the new one, never half of one). Returns the paths written.
     @discardableResult
     public static func write(_ result: RunResult, to folder: String) throws(ResultsWriteError) -> [String] {

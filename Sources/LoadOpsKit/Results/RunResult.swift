@@ -38,6 +38,8 @@ public struct RunResult: Sendable {
     public var warnings: [String]
     /// Why the load stopped; nil for results not made by the generator.
     public var stopReason: StopReason?
+    /// Per flow, in configuration order (empty without `flows:`).
+    public var flows: [FlowStatistics] = []
 
     public init(status: RunStatus, startTime: Date, endTime: Date, config: LoadOpsConfig,
                 endpoints: [EndpointStatistics], coordinatedOmissionCorrected: Bool,

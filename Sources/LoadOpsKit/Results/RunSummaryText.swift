@@ -47,6 +47,8 @@ public enum RunSummaryText {
         }
         lines.append(percentileTitle)
         lines += percentiles.render()
+        lines += flowLines(result)
+        lines += phaseLines(endpoints + [aggregate])
 
         var failures = TextTable(headers: ["# occurrences", "Type", "Name", "Error"], leftAligned: [1, 2, 3])
         for entry in endpoints {
@@ -72,13 +74,59 @@ public enum RunSummaryText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The flows, one row each: iterations, durations of the completed ones, the steps the failed ones ended at.
+    static func flowLines(_ result: RunResult) -> [String] {
+        guard !result.flows.isEmpty else { return [] }
+        var table = TextTable(headers: ["Flow", "# started", "# completed", "# failed", "Med", "p95", "p99", "iter/s", "Failed at"],
+                              leftAligned: [0, 8])
+        for flow in result.flows {
+            let config = result.config.flows.first { $0.name == flow.name }
+            let steps = flow.failedAtStepNames(config).sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let completed = flow.duration.totalCount > 0
+            table.add([
+                shortened(flow.name),
+                String(flow.started),
+                String(flow.completed),
+                "\(flow.failed)(\(ReportNumber.fixed(flow.failureRate, places: 2))%)",
+                completed ? milliseconds(flow.duration.milliseconds(at: .p50)) : "N/A",
+                completed ? milliseconds(flow.duration.milliseconds(at: .p95)) : "N/A",
+                completed ? milliseconds(flow.duration.milliseconds(at: .p99)) : "N/A",
+                ReportNumber.fixed(result.perSecond(flow.finished), places: 2),
+                steps.isEmpty ? "-" : steps,
+            ])
+        }
+        return ["", "Flows (completed iterations' durations in ms)"] + table.render()
+    }
+
+    /// Where the requests' time went, one row per endpoint that measured it: mean/p95 of each phase, and
+    /// how many connections were opened (connect and TLS are measured on those only).
+    static func phaseLines(_ entries: [EndpointStatistics]) -> [String] {
+        let measured = entries.filter { entry in
+            [entry.phases.connect, entry.phases.tlsHandshake, entry.phases.timeToFirstByte, entry.phases.receive]
+                .contains { $0.totalCount > 0 }
+        }
+        guard !measured.isEmpty else { return [] }
+        var table = TextTable(headers: ["Type", "Name", "conns", "connect", "TLS", "TTFB", "receive"], leftAligned: [0, 1])
+        for (index, entry) in measured.enumerated() {
+            if index == measured.count - 1 && entry.key.method.isEmpty && index > 0 { table.addSeparator() }
+            let phases = entry.phases
+            table.add([entry.key.method, shortened(entry.key.name), String(phases.connect.totalCount)]
+                      + [phases.connect, phases.tlsHandshake, phases.timeToFirstByte, phases.receive].map { histogram in
+                          histogram.totalCount > 0
+                              ? "\(milliseconds(histogram.meanMilliseconds))/\(milliseconds(histogram.milliseconds(at: .p95)))" : "-"
+                      })
+        }
+        return ["", "Where the time went (ms, mean/p95)"] + table.render()
+    }
+
     static func headline(_ result: RunResult) -> String {
         let config = result.config
         var details: [String] = ["\(config.load.model.rawValue) model"]
         switch config.load.model {
         case .closed: details.append("peak \(result.peakUsers) users")
         case .open:
-            let target = LoadPlan.openModelRates(endpoints: config.endpoints, load: config.load).reduce(0, +)
+            let target = LoadPlan.plannedRequestRate(endpoints: config.endpoints, flows: config.flows, load: config.load)
             if config.load.stages.isEmpty { details.append("target \(ReportNumber.decimal(target)) req/s") }
             details.append("achieved \(ReportNumber.decimal(result.perSecond(result.aggregate.requests))) req/s")
             details.append("peak \(result.peakUsers) connection\(result.peakUsers == 1 ? "" : "s") in use")

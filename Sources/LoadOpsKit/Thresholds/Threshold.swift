@@ -138,9 +138,9 @@ public enum ThresholdOperator: String, Sendable, Equatable, CaseIterable {
     }
 }
 
-/// One pass/fail criterion: `p95 < 1s` for a scope (`aggregate` or an endpoint).
+/// One pass/fail criterion: `p95 < 1s` for a scope (`aggregate`, an endpoint or a flow).
 public struct Threshold: Sendable, Equatable {
-    /// As written in the configuration: `aggregate`, `get /sessions/{uuid}`, `login`.
+    /// As written in the configuration: `aggregate`, `get /sessions/{uuid}`, `login`, `flow checkout`.
     public var scope: String
     /// As written: `p95 < 1s`.
     public var expression: String

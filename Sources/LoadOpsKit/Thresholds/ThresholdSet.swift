@@ -53,7 +53,7 @@ public struct ThresholdSet: Sendable, Equatable {
             let trimmedScope = scope.trimmingCharacters(in: .whitespaces)
             guard !trimmedScope.isEmpty else {
                 throw ThresholdError(scope: scope, expression: raw[scope]?.first ?? "",
-                                     reason: "the scope is empty: write aggregate or an endpoint such as \"get /sessions/{uuid}\"")
+                                     reason: "the scope is empty: write aggregate, an endpoint such as \"get /sessions/{uuid}\" or a flow such as \"flow checkout\"")
             }
             for expression in raw[scope] ?? [] {
                 thresholds.append(try Threshold.parse(expression, scope: scope))
@@ -66,7 +66,8 @@ public struct ThresholdSet: Sendable, Equatable {
         scope.trimmingCharacters(in: .whitespaces).lowercased() == "aggregate"
     }
 
-    /// Each threshold against the run. A scope that names no endpoint of the run fails with a reason, it never crashes.
+    /// Each threshold against the run. A scope that names no endpoint (or flow) of the run fails with a
+    /// reason, it never crashes.
     public func evaluate(_ document: ResultsDocument) -> [ThresholdOutcome] {
         thresholds.map { threshold in
             if threshold.metric.isRunWide { return Self.evaluate(threshold, availability: document.availability) }
@@ -74,9 +75,50 @@ public struct ThresholdSet: Sendable, Equatable {
             case .failure(let problem):
                 return ThresholdOutcome(scope: threshold.scope, expression: threshold.expression,
                                         observed: problem.text, observedValue: nil, passed: false)
-            case .success(let endpoint):
+            case .success(.endpoint(let endpoint)):
                 return Self.evaluate(threshold, on: endpoint)
+            case .success(.flow(let flow)):
+                return Self.evaluate(threshold, on: flow)
             }
+        }
+    }
+
+    /// A flow's criteria are on its iterations: latencies on the completed iterations' durations,
+    /// `error_rate` the percent of finished iterations that failed (`success_rate` the rest), `rps`
+    /// finished iterations per second, `requests` and `failures` finished and failed iterations.
+    static func evaluate(_ threshold: Threshold, on flow: ResultsDocument.Flow) -> ThresholdOutcome {
+        func outcome(_ observed: String, _ value: Double?, _ passed: Bool) -> ThresholdOutcome {
+            ThresholdOutcome(scope: threshold.scope, expression: threshold.expression,
+                             observed: observed, observedValue: value, passed: passed)
+        }
+        let metric = threshold.metric
+        // As for an endpoint without requests: a criterion that cannot be checked does not pass.
+        if flow.iterationsFinished == 0 && metric != .requests && metric != .failures && metric != .requestsPerSecond {
+            return outcome("no iterations finished", nil, false)
+        }
+        if metric.isLatency && flow.iterationsCompleted == 0 {
+            return outcome("no iteration completed (\(flow.iterationsFailed) failed)", nil, false)
+        }
+        guard let value = observedValue(metric, on: flow) else {
+            return outcome("\(metric) not recorded in the results", nil, false)
+        }
+        return outcome(metric.format(value), value, threshold.comparison.holds(value, threshold.limit))
+    }
+
+    static func observedValue(_ metric: ThresholdMetric, on flow: ResultsDocument.Flow) -> Double? {
+        let duration = flow.duration
+        switch metric {
+        case .percentile(let percentile):
+            return duration.percentiles[percentile] ?? (percentile == .p50 ? duration.medianMs : nil)
+        case .minimum: return duration.minMs
+        case .mean: return duration.meanMs
+        case .maximum: return duration.maxMs
+        case .errorRate: return flow.failureRate
+        case .successRate: return 100 - flow.failureRate
+        case .requestsPerSecond: return flow.iterationsPerSecond
+        case .requests: return Double(flow.iterationsFinished)
+        case .failures: return Double(flow.iterationsFailed)
+        case .availability, .outage: return nil
         }
     }
 
@@ -129,9 +171,34 @@ public struct ThresholdSet: Sendable, Equatable {
 enum ThresholdScope {
     static let methods: Set<String> = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 
-    /// `aggregate`; `get /sessions/{uuid}` (method, case-insensitive, and name or path); or a bare name or path.
-    static func resolve(_ scope: String, in document: ResultsDocument) -> Result<ResultsDocument.Endpoint, ScopeProblem> {
+    /// What a scope names: an endpoint (or the aggregate), or a flow.
+    enum Resolved {
+        case endpoint(ResultsDocument.Endpoint)
+        case flow(ResultsDocument.Flow)
+    }
+
+    /// The flow's name in `flow NAME` (`flow` case-insensitive); nil for any other scope.
+    static func flowName(_ scope: String) -> String? {
         let text = scope.trimmingCharacters(in: .whitespaces)
+        guard let space = text.firstIndex(of: " "), text[..<space].lowercased() == "flow" else { return nil }
+        return text[space...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `aggregate`; `flow NAME` (a user flow, by name); `get /sessions/{uuid}` (method, case-insensitive,
+    /// and name or path); or a bare name or path. A flow's steps are endpoints, named by their steps.
+    static func resolve(_ scope: String, in document: ResultsDocument) -> Result<Resolved, ScopeProblem> {
+        let text = scope.trimmingCharacters(in: .whitespaces)
+        if let name = flowName(text) {
+            if let flow = document.flows?.first(where: { $0.name == name }) { return .success(.flow(flow)) }
+            // An endpoint may itself be named `flow …`.
+            if case .success(let endpoint) = resolveEndpoint(text, in: document) { return .success(.endpoint(endpoint)) }
+            let known = (document.flows ?? []).map(\.name).joined(separator: ", ")
+            return .failure(ScopeProblem("no such flow in this run (flows: \(known.isEmpty ? "none" : known))"))
+        }
+        return resolveEndpoint(text, in: document).map { .endpoint($0) }
+    }
+
+    static func resolveEndpoint(_ text: String, in document: ResultsDocument) -> Result<ResultsDocument.Endpoint, ScopeProblem> {
         if ThresholdSet.isAggregate(text) { return .success(document.aggregate) }
 
         var method: String?

@@ -230,7 +230,7 @@ final class WebUISession: Sendable {
             state.phase = .running
             state.live?.model = plan.load.model
             state.live?.host = plan.target.displayURL
-            state.live?.endpoints = plan.endpoints.map { EndpointKey(method: $0.method, name: $0.name) }
+            state.live?.endpoints = plan.requestEndpoints.map { EndpointKey(method: $0.method, name: $0.name) }
             state.live?.startedAt = Date()
         }
         changed()

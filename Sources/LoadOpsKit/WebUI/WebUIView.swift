@@ -63,7 +63,7 @@ struct WebUIView: Encodable {
     static let servedFiles = [
         HTMLReport.fileName, ResultsWriter.resultsFileName, LocustCSVWriter.statsFileName,
         LocustCSVWriter.statsHistoryFileName, LocustCSVWriter.failuresFileName, LocustCSVWriter.exceptionsFileName,
-        RunSummaryMarkdown.fileName,
+        LocustCSVWriter.flowStatsFileName, RunSummaryMarkdown.fileName,
     ]
 
     /// Points per live chart: a second each for four minutes, buckets of seconds after that.
