@@ -5,7 +5,7 @@ APT_PACKAGES = nginx postgresql redis-server openssl chromium chromium-driver
 BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
 PIP_PACKAGES = locust selenium
 
-.PHONY: build release install install-binary demo test bench bench-smoke deps deps-apt deps-bench deps-pip clean
+.PHONY: build release install install-binary demo test bench bench-smoke instructions deps deps-apt deps-bench deps-pip clean
 
 deps: deps-apt deps-pip
 
@@ -59,6 +59,12 @@ bench: deps deps-bench release
 # BENCH_BASELINE=path/to/older/loadops make bench: that build measured side by side with this one.
 # BENCH_QUICK=1 make bench: a couple of seconds per tool. `make test` runs the same smoke run on the
 # debug build, so the benchmark cannot silently rot.
+# Instructions per request for loadops and wrk, counted by valgrind's callgrind: repeatable where
+# timings on a shared machine are not. INSTRUCTIONS_BINARY=path/to/loadops measures another build.
+instructions: deps-bench release
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="valgrind gcc binutils"
+	bash Tests/Benchmarks/instructions.sh "$(or $(INSTRUCTIONS_BINARY),$$($(SWIFT) build -c release --show-bin-path)/loadops)"
+
 bench-smoke:
 	python3 Tests/Benchmarks/generator_bench.py --quick --binary "$$($(SWIFT) build --show-bin-path)/loadops"
 

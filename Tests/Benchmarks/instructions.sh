@@ -118,26 +118,18 @@ nginx_count >/dev/null || { echo "instructions.sh: nginx did not start" >&2; exi
 # Total instructions (all threads) from a callgrind output file.
 instructions() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
-# Instructions loadops spent on its once-a-second statistics (the event loops' interval snapshots
-# and the coordinator's `collect`). Their number follows wall time, and under callgrind a run
-# lasts 10-50 times longer than it would natively, so they are reported apart from the rest.
-per_second_instructions() {
-    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | python3 -c '
-import re, sys
-loop = start = resumed = 0
-for line in sys.stdin:
-    m = re.match(r"\s*([\d,]+) .*collectL_7elapsed\S*?(cfU_|T[QY]\d+_|tYaF)(TA)? ", line)
-    if not m:
-        continue
-    value = int(m.group(1).replace(",", ""))
-    if m.group(2) == "cfU_":
-        loop = max(loop, value)        # the closure each event loop runs (takeInterval)
-    elif m.group(2) == "tYaF":
-        start = max(start, value)      # the async function up to its first await
-    else:
-        resumed = max(resumed, value)  # the same, resumed once the loops have answered
-print(loop + start + resumed)'
+# Inclusive instructions of the costliest function whose (mangled) name matches $2. Callgrind adds
+# up all threads, so for an event loop's run() this is every loop together.
+inclusive() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null \
+        | awk -v pattern="$2" '$0 ~ pattern { gsub(",", "", $1); if ($1 + 0 > best) best = $1 + 0 } END { printf "%.0f\n", best }'
 }
+# The event loops (SwiftNIO's SelectableEventLoop.run) carry the per-request work: sockets, HTTP,
+# recording latencies. Once a second each loop also hands over an interval snapshot
+# (LoopStatistics.takeInterval); how many follows wall time, and under callgrind a run lasts
+# 10-50 times longer than natively, so that part is counted apart.
+event_loop_pattern='SelectableEventLoopC3runyyKF '
+snapshot_pattern='LoopStatisticsC12takeInterval'
 
 rows=()
 details=()
@@ -157,16 +149,17 @@ run_loadops() {  # $1 = requests
     ir=$(instructions "$out.cg")
     local served=$((after - before - 1))
     [[ "$served" == "$n" ]] || echo "note: nginx served $served requests during the loadops run of $n" >&2
-    local seconds ticks per_second
+    local seconds ticks loops snapshots
     read -r seconds ticks < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(round(d["duration_seconds"], 1), len(d["time_series"]))' "$out/results.json")
-    per_second=$(per_second_instructions "$out.cg")
-    rows+=("loadops ($users users)|$n|$ir")
-    rows+=("loadops, less per-second statistics|$n|$((ir - per_second))")
-    details+=("$n|$seconds|$ticks|$per_second")
-    eval "loadops_ir_$n=$ir; loadops_base_$n=$((ir - per_second))"
+    loops=$(inclusive "$out.cg" "$event_loop_pattern")
+    snapshots=$(inclusive "$out.cg" "$snapshot_pattern")
+    rows+=("loadops ($users users), whole process|$n|$ir")
+    rows+=("loadops event loops, less snapshots|$n|$((loops - snapshots))")
+    details+=("$n|$seconds|$ticks|$snapshots")
+    eval "loadops_ir_$n=$ir; loadops_loops_$n=$((loops - snapshots)); loadops_base_$n=$((ir - snapshots))"
 }
 
 run_wrk() {  # $1 = seconds
@@ -194,7 +187,7 @@ run_wrk "$wrk_seconds"
 echo "loadops: $binary"
 echo "valgrind: $(valgrind --version), one nginx worker on 127.0.0.1:$port"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
-line() { printf '%-48s %10s %16s %22s\n' "$@"; }
+line() { printf '%-52s %10s %16s %22s\n' "$@"; }
 line tool requests instructions instructions/request
 for row in "${rows[@]}"; do
     IFS='|' read -r name n ir <<<"$row"
@@ -203,24 +196,25 @@ done
 marginal() {  # name, ir1, ir2, n1, n2
     line "$1" "$(($5 - $4))" "$(($3 - $2))" "$(ratio "$(($3 - $2))" "$(($5 - $4))")"
 }
-for kind in ir base; do
+for kind in ir loops; do
     small_ir=loadops_${kind}_$small; large_ir=loadops_${kind}_$requests
-    label="loadops $small→$requests marginal"; [[ $kind == base ]] && label="$label, less per-second"
+    label="loadops $small→$requests marginal, whole process"
+    [[ $kind == loops ]] && label="loadops $small→$requests marginal, event loops"
     marginal "$label" "${!small_ir}" "${!large_ir}" "$small" "$requests"
 done
 # What does not grow with requests: start-up, connecting, the reports written at the end.
 small_base=loadops_base_$small; large_base=loadops_base_$requests
 fixed=$(awk -v s="${!small_base}" -v l="${!large_base}" -v a="$small" -v b="$requests" \
     'BEGIN { printf "%.0f", s - a * (l - s) / (b - a) }')
-line "loadops fixed cost (start, end), less per-second" "" "$fixed" ""
+line "loadops fixed cost (start, reports), less snapshots" "" "$fixed" ""
 wrk_ir_large=wrk_ir_$wrk_seconds; wrk_n_large=wrk_n_$wrk_seconds
 if [[ "$wrk_seconds" != 1 ]]; then
     marginal "wrk 1s→${wrk_seconds}s marginal" "$wrk_ir_1" "${!wrk_ir_large}" "$wrk_n_1" "${!wrk_n_large}"
 fi
 echo
-echo "loadops's once-a-second statistics under callgrind (their count follows wall time):"
-printf '%10s %18s %8s %22s %20s\n' requests "run (s, callgrind)" seconds "per-second instructions" "per second"
+echo "loadops's once-a-second snapshots on the event loops under callgrind (their count follows wall time):"
+printf '%10s %18s %10s %24s %18s\n' requests "run (s, callgrind)" seconds "snapshot instructions" "per snapshot"
 for row in "${details[@]}"; do
-    IFS='|' read -r n seconds ticks per_second <<<"$row"
-    printf '%10s %18s %8s %22s %20s\n' "$n" "$seconds" "$ticks" "$per_second" "$(ratio "$per_second" "$ticks")"
+    IFS='|' read -r n seconds ticks snapshots <<<"$row"
+    printf '%10s %18s %10s %24s %18s\n' "$n" "$seconds" "$ticks" "$snapshots" "$(ratio "$snapshots" "$ticks")"
 done

@@ -116,6 +116,13 @@ import Testing
         await nginx.stop()
         #expect(insecure.endpoints[0].requests > 100)
         #expect(insecure.endpoints[0].failures == 0)
+        // Where the time went: each of the 4 connections did one TCP connect and one TLS handshake,
+        // counted with its first request; every answered request has its time to first byte.
+        let phases = insecure.endpoints[0].phases
+        #expect(phases.connect.totalCount == 4)
+        #expect(phases.tlsHandshake.totalCount == 4)
+        #expect(phases.tlsHandshake.mean > 0)
+        #expect(phases.timeToFirstByte.totalCount == insecure.endpoints[0].requests)
         // Without --insecure a self-signed certificate is refused: every attempt fails, none reaches nginx.
         #expect(verified.endpoints[0].requests > 0)
         #expect(verified.endpoints[0].failures == verified.endpoints[0].requests)
