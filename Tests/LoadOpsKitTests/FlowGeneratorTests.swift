@@ -160,6 +160,26 @@ import Testing
         #expect(heads.first.map { !$0.contains("Cookie:") } == true)
     }
 
+    /// A server that closes every connection after its answer: the user reconnects while it thinks,
+    /// and still sends its next step only when the pause is over.
+    @Test func thinkTimeHoldsWhenTheServerClosesEveryConnection() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: TargetBehaviour(closeEvery: 1, rememberSessions: true))
+        var flow = try checkinFlow()
+        flow.thinkTime = 0.2...0.2
+        let outcome = try await LoadGenerator.run(
+            plan: plan(port: server.port, flows: [flow], load: LoadSettings(model: .closed, users: 2, spawnRate: 100, duration: 2)),
+            stop: StopSignal())
+        let counts = server.counts()
+        try await server.stop()
+        // A request every 0.2 s per user, at most: about 10 per user in 2 s.
+        let total = outcome.endpoints.reduce(0) { $0 + Int($1.requests) }
+        #expect(total >= 12 && total <= 24, "\(total) requests")
+        #expect(outcome.endpoints.allSatisfy { $0.failures == 0 })
+        #expect(counts.byStatus[404] == nil)
+        // Every request opened its own connection.
+        #expect(outcome.endpoints.reduce(0) { $0 + Int($1.phases.connect.totalCount) } == total)
+    }
+
     @Test func aSetCookieLineIsFoundInTheHeadOnly() {
         func sets(_ text: String) -> Bool { LoopFlows.setsCookie(ByteBuffer(string: text)) }
         #expect(sets("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSET-COOKIE: a=1\r\n\r\n"))

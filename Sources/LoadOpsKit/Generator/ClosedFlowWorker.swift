@@ -22,6 +22,8 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
         var iteration: FlowIteration?
         /// Kept from one iteration to the next, as a browser keeps them.
         var cookies = CookieJar()
+        /// When the current connection attempt started (a failed one's latency).
+        var attemptStartNanos: UInt64 = 0
 
         init(slot: Int, number: Int) {
             self.slot = slot
@@ -82,6 +84,7 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
     }
 
     private func connect(_ user: FlowUser) {
+        user.attemptStartNanos = NIODeadline.now().uptimeNanoseconds
         user.connection = shared.connect(owner: self, credential: user.number % credentialCount, slot: user.slot) {
             [unowned self] connection, failure in
             connectFailed(user, connection: connection, failure: failure)
@@ -94,11 +97,11 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
         user.connection = nil
         let now = NIODeadline.now().uptimeNanoseconds
         let iteration = currentIteration(of: user, now: now)
-        let elapsed = now &- min(iteration.stepIntendedNanos, now)
+        let elapsed = now &- min(user.attemptStartNanos, now)
         shared.statistics.record(endpoint: flows.endpoint(of: iteration), correctedNanos: elapsed, uncorrectedNanos: elapsed,
                                  bodyBytes: 0, failure: failure)
         _ = flows.settle(iteration, failed: true, nowNanos: now)
-        user.iteration = nil
+        end(iteration, of: user)
         if user.isLeaving {
             remove(user)
             return
@@ -114,7 +117,10 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
         return iteration
     }
 
+    /// Pauses the user, then continues with `next`. A pause already under way (thinking, when a
+    /// reconnect failed meanwhile) is replaced: its task must not end the new one.
     private func pause(_ user: FlowUser, for length: TimeAmount, then next: @escaping () -> Void) {
+        if case .pausing(let earlier) = user.state { earlier.cancel() }
         let task = eventLoop.assumeIsolated().scheduleTask(in: length) {
             guard case .pausing = user.state else { return }
             user.state = .active
@@ -156,10 +162,7 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
         if let iteration = user.iteration {
             let progress = flows.settle(iteration, failed: connection.lastRequestFailed,
                                         nowNanos: NIODeadline.now().uptimeNanoseconds)
-            if case .ended = progress {
-                user.iteration = nil
-                user.cookies = iteration.cookies
-            }
+            if case .ended = progress { end(iteration, of: user) }
             // The pause is the flow's think time, between steps and between iterations alike.
             if user.isLeaving {
                 connection.close()
@@ -175,6 +178,12 @@ final class ClosedFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendab
         } else if user.isLeaving {
             connection.close()
         }
+    }
+
+    /// The iteration is over: the user keeps the cookies it gathered (for flows that use cookies).
+    private func end(_ iteration: FlowIteration, of user: FlowUser) {
+        user.iteration = nil
+        if flows.usesCookies(iteration) { user.cookies = iteration.cookies }
     }
 
     func connectionClosed(_ connection: LoadConnection) {

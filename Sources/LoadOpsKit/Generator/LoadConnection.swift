@@ -146,7 +146,8 @@ final class LoadConnection: ChannelInboundHandler {
         self.intendedNanos = intendedNanos
         inspects = inspect
         captures = capture
-        captured.clear()
+        // One large answer must not keep megabytes on every connection for the rest of the run.
+        if captured.capacity > 64 * 1024 { captured = ByteBuffer() } else { captured.clear() }
         reader.reset(expectsNoBody: shared.isHead[endpoint])
         redirectsFollowed = 0
         let request = shared.templates[endpoint].request(

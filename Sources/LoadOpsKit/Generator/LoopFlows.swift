@@ -11,6 +11,8 @@ final class FlowIteration {
     /// When the iteration should have started (open model: its arrival on the schedule); its
     /// duration is counted from here.
     let intendedStartNanos: UInt64
+    /// Counted as started: its first step was sent, or failed to be.
+    var counted = false
     /// When the next step should be sent: the iteration's start for the first, then the end of the
     /// previous step and its think time. The step's latency is counted from here when it is sent late.
     var stepIntendedNanos: UInt64
@@ -73,7 +75,6 @@ final class LoopFlows {
                                   variables: variables)
             variables[variable] = Array(expectedScratch.readableBytesView)
         }
-        if let reported = flow.reportedIndex { shared.statistics.flowStarted(reported) }
         return FlowIteration(flow: flowIndex, variables: variables, cookies: flow.cookies ? cookies : CookieJar(),
                              intendedStartNanos: intendedStartNanos)
     }
@@ -94,8 +95,22 @@ final class LoopFlows {
             cookieScratch.append(contentsOf: header.utf8)
             cookieScratch.append(contentsOf: "\r\n".utf8)
         }
-        return connection.send(endpoint: step.endpoint, intendedNanos: intendedNanos, variables: iteration.variables,
-                               cookie: cookieScratch, inspect: step.inspects, capture: step.captures)
+        let sent = connection.send(endpoint: step.endpoint, intendedNanos: intendedNanos, variables: iteration.variables,
+                                   cookie: cookieScratch, inspect: step.inspects, capture: step.captures)
+        if sent { countStart(iteration) }
+        return sent
+    }
+
+    /// An iteration counts as started once: at its first send, or when its first step failed unsent.
+    private func countStart(_ iteration: FlowIteration) {
+        guard !iteration.counted else { return }
+        iteration.counted = true
+        if let reported = flows[iteration.flow].reportedIndex { shared.statistics.flowStarted(reported) }
+    }
+
+    /// Whether the iteration's flow keeps cookies (a user carries them to its next iteration).
+    func usesCookies(_ iteration: FlowIteration) -> Bool {
+        flows[iteration.flow].cookies
     }
 
     /// Judges the answer to the iteration's step in flight: keeps its cookies, runs its checks (the
@@ -161,6 +176,7 @@ final class LoopFlows {
 
     /// Counts the step just settled; returns whether the iteration goes on. A failed step ends it.
     func settle(_ iteration: FlowIteration, failed: Bool, nowNanos: UInt64) -> FlowProgress {
+        countStart(iteration)
         let flow = flows[iteration.flow]
         if failed {
             if let reported = flow.reportedIndex { shared.statistics.flowFailed(reported, atStep: iteration.step) }

@@ -93,7 +93,9 @@ final class OpenFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable
         while let connection = idle.popLast() {
             if send(iteration, on: connection) { return }
         }
-        guard queue.count < queueLimit else {
+        // The limit is for new arrivals: an iteration under way keeps its place, so every iteration
+        // that started is settled or left unfinished by the end, never dropped halfway.
+        guard queue.count < queueLimit || iteration.step > 0 else {
             droppedArrivals += 1
             return
         }
@@ -165,9 +167,11 @@ final class OpenFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable
                     if reusable && send(iteration, on: connection) { return }
                     dispatch(iteration)
                 } else {
-                    eventLoop.assumeIsolated().scheduleTask(in: pauseLength) { [unowned self] in
+                    // Due when the pause ends, whenever the timer fires: a late timer's delay counts.
+                    let due = now &+ UInt64(pauseLength.nanoseconds)
+                    eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(due)) { [unowned self] in
                         guard !stopping else { return }
-                        iteration.stepIntendedNanos = NIODeadline.now().uptimeNanoseconds
+                        iteration.stepIntendedNanos = due
                         dispatch(iteration)
                     }
                 }
@@ -203,8 +207,8 @@ final class OpenFlowWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendable
         stopping = true
         tick?.cancel()
         tick = nil
-        // Iterations still waiting for a connection: their next step was never sent.
-        droppedArrivals += UInt64(queue.count)
+        // New arrivals still waiting for a connection were never sent; iterations under way stay unfinished.
+        droppedArrivals += UInt64(queue.reduce(0) { $0 + ($1.step == 0 ? 1 : 0) })
         queue.removeAll()
         let promise = eventLoop.makePromise(of: Void.self)
         stopPromise = promise

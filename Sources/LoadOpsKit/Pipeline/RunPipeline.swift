@@ -158,8 +158,11 @@ public enum RunPipeline {
             let evidence = IncidentInvestigation.Evidence(
                 rule: rule, firedAfter: load.abortedAfter ?? document.durationSeconds,
                 firedAt: outcome.startTime.addingTimeInterval(load.abortedAfter ?? document.durationSeconds),
-                document: document, load: load, endpoints: config.endpoints,
-                secrets: Redaction.secrets(inAuthorizations: prepared.plan.authorizations) + config.monitor.passwords(environment: request.environment))
+                document: document, load: load, endpoints: prepared.plan.requestEndpoints,
+                // A flow's data rows (passwords, account ids) may come back in a failing answer.
+                secrets: Redaction.secrets(inAuthorizations: prepared.plan.authorizations)
+                    + config.monitor.passwords(environment: request.environment)
+                    + config.flows.flatMap { $0.data?.rows.flatMap { $0 } ?? [] }.filter { $0.count >= 4 })
             let report = await IncidentInvestigation.investigate(evidence, config: config, preflight: prepared.preflight,
                                                                  environment: request.environment,
                                                                  workingDirectory: request.workingDirectory)
