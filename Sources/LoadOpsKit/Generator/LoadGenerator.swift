@@ -98,9 +98,7 @@ public struct LoadPlan: Sendable {
     /// Open model without stages: the requests per second the run aims at, its flows' iterations
     /// counted as their steps' requests.
     public static func plannedRequestRate(endpoints: [EndpointConfig], flows: [FlowConfig], load: LoadSettings) -> Double {
-        let rates = arrivalRates(endpoints: endpoints, flows: flows, load: load)
-        let stepsPerArrival = endpoints.map { _ in 1 } + flows.map(\.steps.count)
-        return zip(rates, stepsPerArrival).reduce(0) { $0 + $1.0 * Double($1.1) }
+        requestsPerSecond(arrivalRates(endpoints: endpoints, flows: flows, load: load), endpoints: endpoints, flows: flows)
     }
 
     /// Open model: requests per arrival on average (1 without flows; a flow's arrival is its steps).
@@ -109,8 +107,13 @@ public struct LoadPlan: Sendable {
         let shares = Self.arrivalRates(endpoints: endpoints, flows: flows, load: load)
         let total = shares.reduce(0, +)
         guard total > 0 else { return 1 }
-        let steps = endpoints.map { _ in 1 } + flows.map(\.steps.count)
-        return zip(shares, steps).reduce(0) { $0 + $1.0 * Double($1.1) } / total
+        return Self.requestsPerSecond(shares, endpoints: endpoints, flows: flows) / total
+    }
+
+    /// Arrivals per second (endpoints first, then flows) as requests per second: a flow's arrival is its steps.
+    private static func requestsPerSecond(_ arrivals: [Double], endpoints: [EndpointConfig], flows: [FlowConfig]) -> Double {
+        let requestsPerArrival = endpoints.map { _ in 1 } + flows.map(\.steps.count)
+        return zip(arrivals, requestsPerArrival).reduce(0) { $0 + $1.0 * Double($1.1) }
     }
 
     /// Every request the run can send, as the reports count them: the endpoints, then each flow's
