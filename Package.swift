@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // `loadops run --metrics-listen`: the Prometheus text format of a run's live figures.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already built for swift-nio; the socket event loop's timers are a heap.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .executableTarget(
@@ -35,9 +37,12 @@ let package = Package(
             name: "LoadOpsKit",
             dependencies: [
                 "DurationSyntax",
+                "CSocketLoop",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -56,6 +61,8 @@ let package = Package(
         ),
         // The one duration parser, shared by LoadOpsKit and the built-in target.
         .target(name: "DurationSyntax"),
+        // epoll and eventfd for the generator's socket event loop (Linux).
+        .target(name: "CSocketLoop"),
         .target(
             name: "LoadTarget",
             dependencies: [

@@ -124,11 +124,12 @@ inclusive() {
     callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null \
         | awk -v pattern="$2" '$0 ~ pattern { gsub(",", "", $1); if ($1 + 0 > best) best = $1 + 0 } END { printf "%.0f\n", best }'
 }
-# The event loops (SwiftNIO's SelectableEventLoop.run) carry the per-request work: sockets, HTTP,
+# The event loops (loadops's own SocketEventLoop.run for plain HTTP, SwiftNIO's
+# SelectableEventLoop.run for TLS and for builds before it) carry the per-request work: sockets, HTTP,
 # recording latencies. Once a second each loop also hands over an interval snapshot
 # (LoopStatistics.takeInterval); how many follows wall time, and under callgrind a run lasts
 # 10-50 times longer than natively, so that part is counted apart.
-event_loop_pattern='SelectableEventLoopC3runyyKF '
+event_loop_pattern='(SelectableEventLoopC3runyyKF|SocketEventLoopC3run[0-9A-Za-z_]*yyF) '
 snapshot_pattern='LoopStatisticsC12takeInterval'
 
 rows=()

@@ -65,7 +65,7 @@ public struct ArchiveRequest: Sendable {
     private func lines(for result: ArchiveResult, outputFolder: String) -> [String] {
         let shownPath = result.compressed ? result.path : result.path + "/"
         let files = "\(result.files.count) file\(result.files.count == 1 ? "" : "s") (\(ByteCount.text(result.bytes)))"
-        let started = ISO8601DateFormatter().string(from: result.runStartedAt)
+        let started = ISO8601Timestamp.format(result.runStartedAt, fractional: false)
         var lines = result.cleanedUp.map { "Cleaned up \($0), left by an archive that was interrupted" }
         switch result.outcome {
         case .created:

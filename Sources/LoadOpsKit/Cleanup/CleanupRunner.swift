@@ -388,7 +388,7 @@ private struct StepContext {
         var archivePath: String
 
         var description: String {
-            "the results of the run started \(ISO8601DateFormatter().string(from: runStartedAt)) (\(files) file\(files == 1 ? "" : "s"))"
+            "the results of the run started \(ISO8601Timestamp.format(runStartedAt, fractional: false)) (\(files) file\(files == 1 ? "" : "s"))"
         }
     }
 

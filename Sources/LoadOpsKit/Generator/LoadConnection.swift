@@ -50,9 +50,19 @@ final class LoadConnection: ChannelInboundHandler {
         case closed
     }
 
+    /// Where the connection's bytes go: a NIO channel (TLS, or where `SocketEventLoop` is not
+    /// available), or a socket of `SocketEventLoop`.
+    private enum Link {
+        case none
+        case channel(ChannelHandlerContext)
+        #if os(Linux)
+        case socket(PlainSocket)
+        #endif
+    }
+
     // Fields in the order a request touches them: with thousands of connections each one is cold
     // in the cache when its answer arrives, so the hot ones share the first cache lines.
-    private var context: ChannelHandlerContext?
+    private var link = Link.none
     private let shared: LoopShared
     private unowned let owner: any LoadConnectionOwner
     private var reader = ResponseReader()
@@ -120,7 +130,7 @@ final class LoadConnection: ChannelInboundHandler {
     /// Returns false (and sends nothing) when the connection is not open.
     @discardableResult
     func send(endpoint: Int, intendedNanos: UInt64) -> Bool {
-        guard case .idle = state, let context else { return false }
+        guard case .idle = state else { return false }
         self.endpoint = endpoint
         self.intendedNanos = intendedNanos
         let template = shared.templates[endpoint]
@@ -131,8 +141,22 @@ final class LoadConnection: ChannelInboundHandler {
         state = .awaitingAnswer
         firstByteNanos = 0
         sentNanos = NIODeadline.now().uptimeNanoseconds
-        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        write(request)
         return true
+    }
+
+    @inline(__always)
+    private func write(_ bytes: ByteBuffer) {
+        switch link {
+        case .channel(let context):
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        #if os(Linux)
+        case .socket(let socket):
+            socket.write(bytes)
+        #endif
+        case .none:
+            break
+        }
     }
 
     /// Sends a flow step: its variables filled from `variables`, `cookie` (a whole header line or
@@ -141,7 +165,7 @@ final class LoadConnection: ChannelInboundHandler {
     @discardableResult
     func send(endpoint: Int, intendedNanos: UInt64, variables: [[UInt8]], cookie: [UInt8],
               inspect: Bool, capture: Bool) -> Bool {
-        guard case .idle = state, let context else { return false }
+        guard case .idle = state else { return false }
         self.endpoint = endpoint
         self.intendedNanos = intendedNanos
         inspects = inspect
@@ -156,7 +180,7 @@ final class LoadConnection: ChannelInboundHandler {
         state = .awaitingAnswer
         firstByteNanos = 0
         sentNanos = NIODeadline.now().uptimeNanoseconds
-        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+        write(request)
         return true
     }
 
@@ -177,18 +201,59 @@ final class LoadConnection: ChannelInboundHandler {
         case .connecting, .idle:
             state = .closing(answerDue: false)
         }
-        // Before handlerAdded there is nothing to close yet; handlerAdded closes it then.
-        context?.close(promise: nil)
+        switch link {
+        case .channel(let context):
+            context.close(promise: nil)
+        #if os(Linux)
+        case .socket(let socket):
+            socket.close()
+        #endif
+        case .none:
+            break  // before handlerAdded there is nothing to close yet; handlerAdded closes it then
+        }
     }
+
+    #if os(Linux)
+    /// The socket carrying this connection (`SocketEventLoop`), from the start of its connect.
+    func attach(_ socket: PlainSocket) {
+        link = .socket(socket)
+    }
+    #endif
 
     // MARK: ChannelInboundHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
+        link = .channel(context)
         if case .closing = state { context.close(promise: nil) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        becameActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received(unwrapInboundIn(data))
+    }
+
+    /// Ends the event here: nothing after this handler needs it, and passing it on touches the
+    /// tail of the pipeline on every response.
+    func channelReadComplete(context: ChannelHandlerContext) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        becameInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failed(error) {
+            // Asked only when the certificate was refused, to say why.
+            try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+        }
+    }
+
+    // MARK: events of the channel or socket
+
+    /// The connection is open.
+    func becameActive() {
         connectedNanos = NIODeadline.now().uptimeNanoseconds
         if case .connecting = state { state = .idle }
         // Told even when closed meanwhile: the owner counts its connection attempts by this call.
@@ -201,8 +266,9 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
+    /// Bytes arrived.
+    func received(_ bytes: ByteBuffer) {
+        var incoming = bytes
         // One clock reading per read serves as the first byte's time and, for an answer that came in
         // one read (most do), as its end.
         let now = NIODeadline.now().uptimeNanoseconds
@@ -224,7 +290,7 @@ final class LoadConnection: ChannelInboundHandler {
             if captures { keepCaptured(incoming, from: answerStart) }
             if let response {
                 if let location = response.location, let redirects = shared.redirects,
-                   followRedirect(response, to: location, policy: redirects, context: context) {
+                   followRedirect(response, to: location, policy: redirects) {
                     return
                 }
                 var failure: FailureKind? = shared.successPolicies[endpoint].isSuccess(response.status)
@@ -244,7 +310,9 @@ final class LoadConnection: ChannelInboundHandler {
                 complete(bodyBytes: response.bodyBytes, failure: failure, reusable: response.keepAlive, now: now)
                 if !response.keepAlive { close() }
             } else if incoming.readableBytes > 0 {
-                pending = incoming
+                // A copy of the rest: `incoming` may be the socket loop's read buffer, reused by the next read.
+                pending.clear()
+                pending.writeBuffer(&incoming)
                 state = .awaitingRestOfAnswer
             }
         } catch {
@@ -259,8 +327,7 @@ final class LoadConnection: ChannelInboundHandler {
     /// A redirect for the request in flight: sends the next hop on this connection (returns true: the
     /// request goes on, timed from its first send), or ends the request as a failure naming why
     /// (returns true), or leaves the answer to be counted as it is (returns false).
-    private func followRedirect(_ response: ResponseReader.Response, to location: String, policy: RedirectPolicy,
-                                context: ChannelHandlerContext) -> Bool {
+    private func followRedirect(_ response: ResponseReader.Response, to location: String, policy: RedirectPolicy) -> Bool {
         switch policy.decide(status: response.status, location: location, endpoint: endpoint, hop: redirectsFollowed) {
         case .keep:
             return false
@@ -276,7 +343,7 @@ final class LoadConnection: ChannelInboundHandler {
             captured.clear()
             reader.reset(expectsNoBody: method == "HEAD")
             policy.request(method: method, path: path, credential: credential, into: &scratch)
-            context.writeAndFlush(wrapOutboundOut(scratch), promise: nil)
+            write(scratch)
             return true
         }
     }
@@ -292,15 +359,12 @@ final class LoadConnection: ChannelInboundHandler {
         if let bytes = consumed.readSlice(length: length) { captured.writeImmutableBuffer(bytes) }
     }
 
-    /// Ends the event here: nothing after this handler needs it, and passing it on touches the
-    /// tail of the pipeline on every response.
-    func channelReadComplete(context: ChannelHandlerContext) {}
-
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The connection is gone.
+    func becameInactive() {
         let answerDue = inFlight
         state = .closed
         if answerDue { settleOnClose() }
-        self.context = nil
+        link = .none
         owner.connectionClosed(self)
     }
 
@@ -319,16 +383,14 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    /// The channel or socket failed; `peerCertificate` gives the server's certificate when it was refused.
+    func failed(_ error: Error, peerCertificate: () -> NIOSSLCertificate? = { nil }) {
         if let tlsError = error as? NIOSSLError, tlsError == .uncleanShutdown {
             // The server closed the TCP connection without TLS's close_notify, as many do right after
             // an answer delimited by the close: that answer is complete all the same.
             if inFlight { settleOnClose() }
         } else if inFlight {
-            let failure = FailureClassifier.classify(error) {
-                // Asked only when the certificate was refused, to say why.
-                try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
-            }
+            let failure = FailureClassifier.classify(error, peerCertificate: peerCertificate)
             complete(bodyBytes: 0, failure: failure, reusable: false)
         }
         close()

@@ -17,6 +17,10 @@ final class LoopShared {
     /// `{seq}` values: one counter for the whole run, shared by every loop, so values run 1, 2, 3, ...
     let sequence: RunSequence
     private let connector: Connector
+    #if os(Linux)
+    /// Plain HTTP: the loop drives the sockets itself (`SocketEventLoop`).
+    private let socketLoop: SocketEventLoop?
+    #endif
 
     init(eventLoop: EventLoop, plan: PreparedPlan, loopIndex: Int) {
         self.eventLoop = eventLoop
@@ -28,6 +32,9 @@ final class LoopShared {
         self.sequence = plan.sequence
         self.redirects = plan.redirects
         self.connector = plan.connector
+        #if os(Linux)
+        self.socketLoop = eventLoop as? SocketEventLoop
+        #endif
     }
 
     /// Opens a connection whose handler reports to `owner`. `onFailure` is called (on this loop)
@@ -36,6 +43,14 @@ final class LoopShared {
                  onFailure: @escaping (LoadConnection, FailureKind) -> Void) -> LoadConnection {
         let connection = LoadConnection(owner: owner, shared: self, credential: credential)
         connection.slot = slot
+        #if os(Linux)
+        if let socketLoop {
+            PlainSocket.connect(connection, on: socketLoop, to: connector.address, timeout: connector.connectTimeout) { failure in
+                onFailure(connection, failure)
+            }
+            return connection
+        }
+        #endif
         let bound = NIOLoopBound(connection, eventLoop: eventLoop)
         let connector = self.connector
         let future = ClientBootstrap(group: eventLoop)

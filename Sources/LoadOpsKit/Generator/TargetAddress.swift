@@ -51,6 +51,7 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
     case noRate
     case tooManyConnections(needed: Int, limit: Int)
     case requestCountWithFlows
+    case eventLoopStart(reason: String)
 
     public var description: String {
         switch self {
@@ -60,6 +61,7 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
         case .tlsSetup(let reason): return "TLS set-up failed: \(reason)"
         case .noEndpoints: return "no endpoints to send load to"
         case .noRate: return "the open model needs an arrival rate: set load.rate, a rate per endpoint, or stages"
+        case .eventLoopStart(let reason): return reason
         case .requestCountWithFlows:
             return "a request count (--requests, load.requests) cannot bound a run with flows: bound it by its duration"
         case .tooManyConnections(let needed, let limit):

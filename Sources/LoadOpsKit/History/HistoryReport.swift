@@ -216,12 +216,10 @@ public enum HistoryReport {
     /// `99.95%`, `100%` (two decimals at most, whatever the size).
     static func percent(_ value: Double) -> String { ReportNumber.decimal(value) + "%" }
 
+    /// `2025-01-31 14:03` or `2025-01-31 14:03:05` in `timeZone`.
     static func time(_ date: Date, _ timeZone: TimeZone, seconds: Bool = false) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
+        let time = CivilTime(date, in: timeZone)
+        return time.dateText + " " + time.clockText(seconds ? .seconds : .minutes)
     }
 
     static func duration(_ seconds: Double) -> String {

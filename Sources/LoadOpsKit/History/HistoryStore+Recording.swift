@@ -196,18 +196,12 @@ extension HistoryStore {
 /// Timestamps in the database: ISO 8601 in UTC with milliseconds, so text order is time order.
 enum HistoryTime {
     static func string(_ date: Date) -> String {
-        formatter(fractional: true).string(from: date)
+        ISO8601Timestamp.format(date, fractional: true)
     }
 
+    /// Reads timestamps with or without milliseconds (older databases may hold either).
     static func date(_ text: String) -> Date? {
-        formatter(fractional: true).date(from: text) ?? formatter(fractional: false).date(from: text)
-    }
-
-    private static func formatter(fractional: Bool) -> ISO8601DateFormatter {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return formatter
+        ISO8601Timestamp.parse(text)
     }
 }
 

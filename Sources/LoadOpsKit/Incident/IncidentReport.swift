@@ -160,8 +160,6 @@ public struct IncidentReport: Sendable {
     }
 
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        ISO8601Timestamp.format(date, fractional: false)
     }
 }

@@ -51,10 +51,7 @@ public enum MonitorConsole {
             if sample.readings.isEmpty { return "\(sample.source) (no readings yet)" }
             return ([sample.source] + sample.readings.map { "\($0.metric)=\(text(of: $0))" }).joined(separator: " ")
         }
-        let clock = DateFormatter()
-        clock.locale = Locale(identifier: "en_US_POSIX")
-        clock.dateFormat = "HH:mm:ss"
-        return clock.string(from: round.time) + "  " + parts.joined(separator: " | ")
+        return CivilTime(local: round.time).clockText(.seconds) + "  " + parts.joined(separator: " | ")
     }
 
     /// A reading as people read it: `12.3%`, `1.5 MB`, `240 KB/s`, `1800/s`, `2.4s`, `0.52`.

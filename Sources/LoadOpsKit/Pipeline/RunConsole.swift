@@ -145,8 +145,7 @@ public final class RunConsole: RunObserver, Sendable {
     }
 
     private static func stamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date())
+        ISO8601Timestamp.format(Date(), fractional: false)
     }
 }
 

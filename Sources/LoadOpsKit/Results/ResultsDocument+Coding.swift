@@ -28,7 +28,7 @@ extension ResultsDocument {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(Self.iso8601(fractional: true).string(from: date))
+            try container.encode(ISO8601Timestamp.format(date, fractional: true))
         }
         var data = try encoder.encode(self)
         data.append(UInt8(ascii: "\n"))
@@ -51,7 +51,7 @@ extension ResultsDocument {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = iso8601(fractional: true).date(from: text) ?? iso8601(fractional: false).date(from: text) {
+            if let date = ISO8601Timestamp.parse(text) {
                 return date
             }
             throw DecodingError.dataCorruptedError(
@@ -78,10 +78,9 @@ extension ResultsDocument {
         enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
     }
 
-    static func iso8601(fractional: Bool) -> ISO8601DateFormatter {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return formatter
+    /// How results files write dates: UTC, with milliseconds when `fractional`. Reading accepts both forms.
+    static func iso8601(fractional: Bool) -> ISO8601Timestamp {
+        ISO8601Timestamp(fractional: fractional)
     }
 
     static func describe(_ error: DecodingError, path: String) -> ResultsDocumentError {

@@ -1,0 +1,44 @@
+// The few Linux calls the socket event loop needs that Swift's Glibc module does not offer
+// (epoll, eventfd), wrapped so Swift sees plain integers instead of packed structs and macros.
+#ifndef C_SOCKET_LOOP_H
+#define C_SOCKET_LOOP_H
+
+#include <stdint.h>
+
+#ifdef __linux__
+
+/// Readiness flags as the loop sees them.
+enum {
+    CSL_READABLE = 1,
+    CSL_WRITABLE = 2,
+    /// Error or hang-up: the next read or write tells which.
+    CSL_BROKEN = 4,
+};
+
+/// A new epoll instance (close-on-exec), or -1 with errno.
+int csl_epoll_create(void);
+
+/// Adds (`add` != 0) or changes the interest of `fd`: readable, and writable when `writable` != 0.
+/// `token` comes back with its events. Returns 0, or -1 with errno.
+int csl_epoll_watch(int epoll, int fd, int add, int writable, uint64_t token);
+
+/// Waits up to `timeout_nanos` (-1: without limit) for at most `capacity` events, written to
+/// `tokens` and `flags` (CSL_ flags). Returns the number of events, or -1 with errno (EINTR included).
+int csl_epoll_wait(int epoll, uint64_t *tokens, uint32_t *flags, int capacity, int64_t timeout_nanos);
+
+/// A non-blocking eventfd for wake-ups, or -1 with errno.
+int csl_eventfd(void);
+
+/// A non-blocking, close-on-exec TCP socket for `ipv6` or IPv4, with TCP_NODELAY (requests are
+/// written whole; Nagle would hold back the next one) and SO_REUSEADDR. -1 with errno on failure.
+int csl_tcp_socket(int ipv6);
+
+/// Starts connecting `fd` to the numeric address `ip` (IPv4 or IPv6 text) and `port`.
+/// Returns 0 (connected or in progress) or an errno value.
+int csl_connect(int fd, int ipv6, const char *ip, int port);
+
+/// The socket's pending error (SO_ERROR): 0 once a connect succeeded.
+int csl_socket_error(int fd);
+
+#endif
+#endif
