@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,25 +65,21 @@ int csl_tcp_socket(int ipv6) {
 }
 
 int csl_connect(int fd, int ipv6, const char *ip, int port) {
-    int result;
-    if (ipv6) {
-        struct sockaddr_in6 address;
-        memset(&address, 0, sizeof address);
-        address.sin6_family = AF_INET6;
-        address.sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, ip, &address.sin6_addr) != 1) return EINVAL;
-        result = connect(fd, (struct sockaddr *)&address, sizeof address);
-    } else {
-        struct sockaddr_in address;
-        memset(&address, 0, sizeof address);
-        address.sin_family = AF_INET;
-        address.sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, ip, &address.sin_addr) != 1) return EINVAL;
-        result = connect(fd, (struct sockaddr *)&address, sizeof address);
-    }
-    if (result == 0 || errno == EINPROGRESS) return 0;
+    struct sockaddr_storage storage;
+    memset(&storage, 0, sizeof storage);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+    int family = ipv6 ? AF_INET6 : AF_INET;
+    // sin_family and sin6_family, sin_port and sin6_port share their places.
+    v4->sin_family = (sa_family_t)family;
+    v4->sin_port = htons((uint16_t)port);
+    if (inet_pton(family, ip, ipv6 ? (void *)&v6->sin6_addr : (void *)&v4->sin_addr) != 1) return EINVAL;
+    socklen_t length = ipv6 ? sizeof *v6 : sizeof *v4;
+    if (connect(fd, (struct sockaddr *)&storage, length) == 0 || errno == EINPROGRESS) return 0;
     return errno;
 }
+
+void csl_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int csl_socket_error(int fd) {
     int error = 0;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #ifdef __linux__
+#include <sys/socket.h>
 
 /// Readiness flags as the loop sees them.
 enum {
@@ -39,6 +40,19 @@ int csl_connect(int fd, int ipv6, const char *ip, int port);
 
 /// The socket's pending error (SO_ERROR): 0 once a connect succeeded.
 int csl_socket_error(int fd);
+
+/// Names the calling thread (up to 15 bytes), for top -H and perf.
+void csl_name_thread(const char *name);
+
+/// send(2) without SIGPIPE (a server that closed the connection must not end the process); send
+/// and recv also skip the file layer that write and read go through.
+static inline long csl_send(int fd, const void *bytes, unsigned long count) {
+    return send(fd, bytes, count, MSG_NOSIGNAL);
+}
+
+static inline long csl_recv(int fd, void *bytes, unsigned long count) {
+    return recv(fd, bytes, count, 0);
+}
 
 #endif
 #endif

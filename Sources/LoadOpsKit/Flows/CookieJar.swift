@@ -190,7 +190,7 @@ public struct CookieJar: Sendable, Equatable {
         if (70...99).contains(year) { year += 1900 } else if (0...69).contains(year) { year += 2000 }
         guard year >= 1601, (1...daysInMonth(month, year: year)).contains(day),
               time.hour <= 23, time.minute <= 59, time.second <= 59 else { return nil }
-        let days = daysSince1970(year: year, month: month, day: day)
+        let days = CivilTime.days(year: year, month: month, day: day)
         return Double(days * 86_400 + time.hour * 3600 + time.minute * 60 + time.second)
     }
 
@@ -252,14 +252,4 @@ public struct CookieJar: Sendable, Equatable {
         }
     }
 
-    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
-    /// days_from_civil), without Foundation's calendars and their locale.
-    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
 }

@@ -302,6 +302,9 @@ public enum LoadGenerator {
             dropped += (try? await worker.eventLoop.submit({ worker.droppedArrivals }).get()) ?? 0
         }
         try? await group.shutdownGracefully()
+        // The loops' timers and connections refer to their workers without holding them: the workers
+        // must outlive the loops, or a timer firing before the shutdown would find its worker gone.
+        withExtendedLifetime(workers) {}
         let outcome = GeneratorOutcome(endpoints: endpoints, timeSeries: series, peakUsers: peakUsers, droppedArrivals: dropped,
                                        startTime: startTime, endTime: endTime, stopReason: stopReason,
                                        failureSamples: Array(samples.prefix(LoopStatistics.failureSamplesKept)), flows: flows)

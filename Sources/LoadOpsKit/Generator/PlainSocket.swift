@@ -63,8 +63,11 @@ final class PlainSocket {
             return
         }
         socket.token = token
-        socket.connectTimeout = loop.assumeIsolated().scheduleTask(in: timeout) { [weak socket] in
-            socket?.failConnect(.timeout, deferred: false)
+        // Held strongly: a weak reference would give every socket a side table, which slows each
+        // retain and release of it on the request path. Connecting or failing cancels the timer,
+        // which releases the closure.
+        socket.connectTimeout = loop.assumeIsolated().scheduleTask(in: timeout) {
+            socket.failConnect(.timeout, deferred: false)
         }
     }
 
@@ -124,7 +127,7 @@ final class PlainSocket {
     // MARK: private
 
     private func send(_ bytes: inout ByteBuffer) {
-        let written = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeReadableBytes { csl_send(fd, $0.baseAddress, UInt($0.count)) }
         if written == bytes.readableBytes { return }
         if written >= 0 {
             bytes.moveReaderIndex(forwardBy: written)
@@ -154,7 +157,7 @@ final class PlainSocket {
             var result = 0
             var filled = false
             loop.readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: SocketEventLoop.readBufferSize) { space in
-                result = Glibc.read(fd, space.baseAddress, space.count)
+                result = csl_recv(fd, space.baseAddress, UInt(space.count))
                 filled = result == space.count
                 return max(result, 0)
             }

@@ -65,6 +65,8 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
             guard let argument else { return nil }
             let loop = Unmanaged<SocketEventLoop>.fromOpaque(argument).takeRetainedValue()
             loop.thread = pthread_self()
+            // Named for `top -H` and perf: otherwise it inherits the name of whichever thread started it.
+            csl_name_thread("loadops-loop")
             loop.started.lock()
             loop.started.unlock(withValue: true)
             loop.run()

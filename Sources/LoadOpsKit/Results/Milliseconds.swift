@@ -29,9 +29,18 @@ extension Histogram where Count == UInt64 {
         totalCount > 0 ? Milliseconds.from(microseconds: Double(maxRecorded)) : 0
     }
 
-    /// Mean latency, within the histogram's precision.
+    /// Mean latency, within the histogram's precision: the library's `mean` (each bucket counted at the
+    /// middle of its range), added up here, where the iteration is specialised for these histograms;
+    /// the library's generic `mean` costs some 17 million instructions per histogram at every run's end.
     public var meanMilliseconds: Double {
-        totalCount > 0 ? Milliseconds.from(microseconds: mean) : 0
+        guard totalCount > 0 else { return 0 }
+        var total = 0.0
+        for bucket in recordedValues() {
+            let lowest = lowestEquivalentForValue(bucket.value)
+            let middle = lowest + ((highestEquivalentForValue(bucket.value) - lowest + 1) >> 1)
+            total += Double(middle) * Double(bucket.count)
+        }
+        return Milliseconds.from(microseconds: total / Double(totalCount))
     }
 
     /// Every reported percentile (`Percentile.allCases`); empty when nothing was recorded. Endpoints'
