@@ -141,8 +141,9 @@ public struct GeneratorOutcome: Sendable {
     public var stoppedEarly: Bool { stopReason.status != .completed }
 }
 
-/// The load generator: SwiftNIO event loops, each with its own connections and statistics,
-/// coordinated from here once every 50 ms (users) and once a second (statistics).
+/// The load generator: event loops (`SocketEventLoop` for plain HTTP, SwiftNIO's for HTTPS), each
+/// with its own connections and statistics, coordinated from here once every 50 ms (users) and once
+/// a second (statistics).
 public enum LoadGenerator {
     public static func run(plan: LoadPlan, stop: StopSignal, observers: [any RunObserver] = []) async throws -> GeneratorOutcome {
         let prepared = try checked(plan)
