@@ -92,8 +92,7 @@ public struct ArchiveManifest: Sendable, Equatable {
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 if let value = value(of: "run-started-at", in: line) {
-                    runStartedAt = ResultsDocument.iso8601(fractional: true).date(from: value)
-                        ?? ResultsDocument.iso8601(fractional: false).date(from: value)
+                    runStartedAt = ISO8601Timestamp.parse(value)  // with or without milliseconds
                 } else if let value = value(of: "source", in: line) {
                     source = value
                 } else if !isVersion1, let value = value(of: "size", in: line) {

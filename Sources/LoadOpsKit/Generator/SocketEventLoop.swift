@@ -24,16 +24,21 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
     private var wakeUpPending = false
     private var shutdownCallbacks: [(DispatchQueue, @Sendable (Error?) -> Void)] = []
     private var shutdownRequested = false
+    /// The thread has ended: nothing queued from now on would run.
+    private var threadEnded = false
 
     // Set before the loop is handed out; read-only afterwards.
     private let epoll: Int32
     private let wakeUpFD: Int32
     private var thread = pthread_t()
+    private let started = ConditionLock(value: false)
 
     // Touched only on the loop's thread.
     private var tasks: [() -> Void] = []
     private var timers = Heap<TimerEntry>()
     private var timersScheduled: UInt64 = 0
+    /// Set once the loop has started shutting down: timers scheduled from then on fail at once.
+    private var shutdownStarted = false
     private var sockets: [PlainSocket?] = []
     private var freeTokens: [Int] = []
     /// Tokens of sockets closed while a batch of events is handled: an event of that batch may still
@@ -82,8 +87,6 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         started.lock(whenValue: true)
         started.unlock()
     }
-
-    private let started = ConditionLock(value: false)
 
     // MARK: EventLoop
 
@@ -188,9 +191,6 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         }
     }
 
-    private var threadEnded = false
-    private var shutdownStarted = false
-
     // MARK: sockets
 
     /// Watches `fd` for reading (and writing, with `writable`) on behalf of `socket`; returns its token.
@@ -230,8 +230,7 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         var tokens = [UInt64](repeating: 0, count: capacity)
         var flags = [UInt32](repeating: 0, count: capacity)
         while true {
-            runTasks()
-            if lock.withLock({ shutdownRequested }) { break }
+            if runTasks() { break }
             var timeout: Int64 = -1
             if !tasks.isEmpty {
                 timeout = 0
@@ -264,11 +263,14 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         shutDown()
     }
 
-    private func runTasks() {
-        let fromOthers = lock.withLock { () -> [() -> Void] in
+    /// Runs the tasks queued so far; returns whether a shutdown was asked for (read under the same
+    /// lock as the other threads' tasks, so one pass of the loop takes it once).
+    @discardableResult
+    private func runTasks() -> Bool {
+        let (fromOthers, shutdown) = lock.withLock { () -> ([() -> Void], Bool) in
             wakeUpPending = false
             defer { tasksFromOtherThreads.removeAll() }
-            return tasksFromOtherThreads
+            return (tasksFromOtherThreads, shutdownRequested)
         }
         for task in fromOthers { task() }
         // Tasks may add tasks; a bounded number of rounds keeps sockets and timers from starving.
@@ -279,6 +281,7 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
             for task in batch { task() }
             rounds += 1
         }
+        return shutdown
     }
 
     private func runDueTimers() {
