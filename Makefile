@@ -2,7 +2,7 @@
 # every target installs what it needs that is missing.
 SWIFT ?= swift
 APT_PACKAGES = nginx postgresql redis-server openssl chromium chromium-driver
-BENCH_APT_PACKAGES = nginx wrk hey apache2-utils
+BENCH_APT_PACKAGES = nginx wrk hey apache2-utils openssl
 PIP_PACKAGES = locust selenium
 
 .PHONY: build release install install-binary demo test bench bench-smoke instructions deps deps-apt deps-bench deps-pip clean

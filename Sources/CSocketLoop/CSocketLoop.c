@@ -24,6 +24,12 @@ int csl_epoll_watch(int epoll, int fd, int add, int writable, uint64_t token) {
     return epoll_ctl(epoll, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
 }
 
+int csl_epoll_unwatch(int epoll, int fd) {
+    struct epoll_event unused;
+    memset(&unused, 0, sizeof unused);
+    return epoll_ctl(epoll, EPOLL_CTL_DEL, fd, &unused);
+}
+
 int csl_epoll_wait(int epoll, uint64_t *tokens, uint32_t *flags, int capacity, int64_t timeout_nanos) {
     struct epoll_event events[256];
     if (capacity > 256) capacity = 256;
@@ -77,6 +83,42 @@ int csl_connect(int fd, int ipv6, const char *ip, int port) {
     socklen_t length = ipv6 ? sizeof *v6 : sizeof *v4;
     if (connect(fd, (struct sockaddr *)&storage, length) == 0 || errno == EINPROGRESS) return 0;
     return errno;
+}
+
+int csl_enable_receive_times(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+}
+
+long csl_recv_timed(int fd, void *bytes, unsigned long count, int64_t *arrived_nanos) {
+    struct iovec part = { bytes, count };
+    union {
+        char space[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof control.space;
+    *arrived_nanos = 0;
+    long result = recvmsg(fd, &message, 0);
+    if (result <= 0) return result;
+    for (struct cmsghdr *item = CMSG_FIRSTHDR(&message); item; item = CMSG_NXTHDR(&message, item)) {
+        if (item->cmsg_level == SOL_SOCKET && item->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec stamp;
+            memcpy(&stamp, CMSG_DATA(item), sizeof stamp);
+            *arrived_nanos = (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+        }
+    }
+    return result;
+}
+
+int64_t csl_realtime_nanos(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
 void csl_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

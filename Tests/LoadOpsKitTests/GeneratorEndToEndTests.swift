@@ -154,6 +154,51 @@ import Testing
         #expect(Double(outcome.endpoints[0].requests) / total > 0.65 && Double(outcome.endpoints[0].requests) / total < 0.68)
     }
 
+    #if os(Linux)
+    /// At 200 arrivals/s the answers wait for the next arrival's wake-up instead of waking the loop
+    /// themselves: the loop's thread sleeps about once per arrival, not twice, and an answer read up
+    /// to 5 ms late is still timed by when it arrived.
+    @Test func answersWaitForTheNextArrivalAndKeepTheirTime() async throws {
+        let server = try await LoadTargetServer.start(port: 0, behaviour: .healthy)
+        let rate = 200.0
+        async let run = LoadGenerator.run(
+            plan: plan(port: server.port, endpoints: [EndpointConfig(path: "/sessions/{uuid}")],
+                       load: LoadSettings(model: .open, duration: 2.5, rate: rate, maxConnections: 20)),
+            stop: StopSignal())
+        try await Task.sleep(for: .milliseconds(700))
+        let first = Self.loopSleeps()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await Task.sleep(for: .milliseconds(1200))
+        let window = clock.now - start
+        let second = Self.loopSleeps()
+        let outcome = try await run
+        try await server.stop()
+
+        let arrivals = rate * (Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
+        let sleeps = Double(second - first)
+        #expect(first > 0)
+        #expect(sleeps < arrivals * 1.5, "the loop slept \(sleeps) times for \(arrivals) arrivals")
+        #expect(outcome.endpoints[0].failures == 0)
+        let p50 = Double(outcome.endpoints[0].uncorrected.valueAtPercentile(50)) / 1000
+        #expect(p50 < 2, "median \(p50) ms: answers are timed by their arrival, not by the read 5 ms later")
+    }
+
+    /// How many times the generator's loop thread has gone to sleep (its voluntary context switches).
+    private static func loopSleeps() -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for task in tasks {
+            let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+            guard comm.trimmingCharacters(in: .whitespacesAndNewlines) == "loadops-loop",
+                  let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches:") }),
+                  let count = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) else { continue }
+            return count
+        }
+        return 0
+    }
+    #endif
+
     @Test func stallShowsInOpenModelButNotInClosedUncorrected() async throws {
         // The target stalls 1 s every 5 s; each run lasts 10 s, so it meets at least one stall.
         // (/health ignores the behaviour knobs, so the check-in route is used.)

@@ -23,6 +23,9 @@ int csl_epoll_create(void);
 /// `token` comes back with its events. Returns 0, or -1 with errno.
 int csl_epoll_watch(int epoll, int fd, int add, int writable, uint64_t token);
 
+/// Stops watching `fd`. Returns 0, or -1 with errno.
+int csl_epoll_unwatch(int epoll, int fd);
+
 /// Waits up to `timeout_nanos` (-1: without limit) for at most `capacity` events, written to
 /// `tokens` and `flags` (CSL_ flags). Returns the number of events, or -1 with errno (EINTR included).
 int csl_epoll_wait(int epoll, uint64_t *tokens, uint32_t *flags, int capacity, int64_t timeout_nanos);
@@ -40,6 +43,16 @@ int csl_connect(int fd, int ipv6, const char *ip, int port);
 
 /// The socket's pending error (SO_ERROR): 0 once a connect succeeded.
 int csl_socket_error(int fd);
+
+/// Asks the kernel to note when each packet of `fd` arrived (SO_TIMESTAMPNS). Returns 0, or -1 with errno.
+int csl_enable_receive_times(int fd);
+
+/// recv(2) that also gives, in `arrived_nanos`, when the last packet it read reached the kernel
+/// (CLOCK_REALTIME nanoseconds; 0 when the kernel gave no time).
+long csl_recv_timed(int fd, void *bytes, unsigned long count, int64_t *arrived_nanos);
+
+/// CLOCK_REALTIME in nanoseconds: the clock of the arrival times above.
+int64_t csl_realtime_nanos(void);
 
 /// Names the calling thread (up to 15 bytes), for top -H and perf.
 void csl_name_thread(const char *name);

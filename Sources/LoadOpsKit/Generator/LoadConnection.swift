@@ -125,6 +125,14 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
+    /// Part of an answer has been read and the rest is still to come.
+    var isPartway: Bool {
+        switch state {
+        case .awaitingAnswer, .awaitingRestOfAnswer: return firstByteNanos != 0
+        case .connecting, .idle, .closing, .closed: return false
+        }
+    }
+
     /// Sends a request for `endpoint`; `intendedNanos` is when it should have started
     /// (the open model's schedule), used for the coordinated-omission-corrected latency.
     /// Returns false (and sends nothing) when the connection is not open.
@@ -266,12 +274,15 @@ final class LoadConnection: ChannelInboundHandler {
         }
     }
 
-    /// Bytes arrived.
-    func received(_ bytes: ByteBuffer) {
+    /// Bytes arrived (at `arrivedNanos`, uptime, when the socket knows: a read that waited for the
+    /// loop's next pass).
+    func received(_ bytes: ByteBuffer, arrivedNanos: UInt64 = 0) {
         var incoming = bytes
         // One clock reading per read serves as the first byte's time and, for an answer that came in
-        // one read (most do), as its end.
-        let now = NIODeadline.now().uptimeNanoseconds
+        // one read (most do), as its end. A kernel arrival time is never taken as before the send
+        // nor after now: the two clocks are read a moment apart.
+        let clock = NIODeadline.now().uptimeNanoseconds
+        let now = arrivedNanos == 0 ? clock : min(max(arrivedNanos, sentNanos), clock)
         switch state {
         case .awaitingAnswer:
             break

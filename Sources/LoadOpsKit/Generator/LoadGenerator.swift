@@ -194,7 +194,10 @@ public enum LoadGenerator {
         var nextTick = 1.0
         var stopReason: StopReason = schedule == nil ? .durationReached : .allArrivalsSent
         for observer in observers { observer.runStarted(plan: plan, stop: stop) }
-        let step = 0.05
+        // How often the loop below looks at the stop signal, the user count and the controls between its
+        // one-second collections. An open model without controls or a request count only needs the stop
+        // signal: a coarser step spares the process ~80 wake-ups of three threads a second.
+        let step = schedule != nil && plan.control == nil && plan.load.requests == nil ? 0.25 : 0.05
 
         func elapsedSeconds() -> Double {
             let duration = clock.now - startInstant

@@ -17,6 +17,10 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     private let loopCount: Int
     private let connectionCap: Int
     private let credentialCount: Int
+    /// How far off the next arrival may be for answers to wait for it (read on the loop's next pass,
+    /// dated by the kernel) instead of waking the loop: beyond this, a finished request's connection
+    /// would stay busy for longer than it is worth.
+    private static let answerWaitLimitNanos: UInt64 = 10_000_000
     /// Arrivals waiting for a free connection beyond this are dropped (and reported).
     private let queueLimit = 100_000
     /// With `load.requests`: arrivals from this number on are not sent. Each loop takes every
@@ -30,10 +34,14 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     private var connecting = 0
     private var nextSlot = 0
     private var queue = CircularBuffer<PendingArrival>(initialCapacity: 64)
-    private var tick: Scheduled<Void>?
+    private var tick: ArrivalTimer?
     private var stopping = false
     private var stopPromise: EventLoopPromise<Void>?
     private(set) var droppedArrivals: UInt64 = 0
+    #if os(Linux)
+    /// The loop, when it is loadops's own socket loop (plain HTTP): its reads may wait for arrivals.
+    private let socketLoop: SocketEventLoop?
+    #endif
 
     init(eventLoop: EventLoop, plan: PreparedPlan, schedule: ArrivalRateSchedule, loopIndex: Int, loopCount: Int) {
         self.eventLoop = eventLoop
@@ -48,10 +56,16 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         self.credentialCount = plan.templates.first?.credentialCount ?? 1
         self.nextArrival = loopIndex
         self.arrivalLimit = plan.load.requests ?? .max
+        #if os(Linux)
+        self.socketLoop = eventLoop as? SocketEventLoop
+        #endif
     }
 
     func start(atUptimeNanos start: UInt64) {
         startNanos = start
+        #if os(Linux)
+        socketLoop?.deferReads()
+        #endif
         scheduleTimeoutSweep(on: shared, timeoutNanos: timeoutNanos,
                              connections: { [unowned self] in Array(connections.values) },
                              isDone: { [unowned self] in stopping && connections.isEmpty })
@@ -71,11 +85,22 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
     }
 
     private func scheduleNextTick() {
-        guard !stopping, nextArrival < schedule.totalArrivals, nextArrival < arrivalLimit else { return }
-        let due = intendedNanos(ofArrival: nextArrival)
-        tick = eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(due)) { [unowned self] in
-            dispatchDueArrivals()
+        guard !stopping, nextArrival < schedule.totalArrivals, nextArrival < arrivalLimit else {
+            letAnswersWait(false)
+            return
         }
+        let due = intendedNanos(ofArrival: nextArrival)
+        let now = NIODeadline.now().uptimeNanoseconds
+        letAnswersWait(queue.isEmpty && (due <= now || due - now <= Self.answerWaitLimitNanos))
+        #if os(Linux)
+        if let socketLoop {
+            tick = .socketLoop(socketLoop.runAt(uptimeNanos: due) { [unowned self] in dispatchDueArrivals() })
+            return
+        }
+        #endif
+        tick = .scheduled(eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(due)) { [unowned self] in
+            dispatchDueArrivals()
+        })
     }
 
     private func dispatchDueArrivals() {
@@ -99,6 +124,7 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
             return
         }
         queue.append(arrival)
+        letAnswersWait(false)  // a connection freed by an answer must take the queued arrival at once
         if connecting < queue.count && connections.count < connectionCap {
             openConnection()
         }
@@ -157,6 +183,13 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         finishStopIfDone()
     }
 
+    /// Whether answers may wait for the next arrival's wake-up (see `SocketEventLoop`).
+    private func letAnswersWait(_ wait: Bool) {
+        #if os(Linux)
+        socketLoop?.letReadsWait(wait)
+        #endif
+    }
+
     private func finishStopIfDone() {
         if stopping && connections.isEmpty {
             stopPromise?.succeed(())
@@ -172,8 +205,26 @@ final class OpenModelWorker: LoadWorker, LoadConnectionOwner, @unchecked Sendabl
         shared.statistics.takeInterval(users: connections.count, connections: connections.count - connecting, queued: queue.count)
     }
 
+    /// The next arrival's timer: the socket loop's own where there is one (no promise per arrival).
+    private enum ArrivalTimer {
+        case scheduled(Scheduled<Void>)
+        #if os(Linux)
+        case socketLoop(LoopTimer)
+        #endif
+
+        func cancel() {
+            switch self {
+            case .scheduled(let scheduled): scheduled.cancel()
+            #if os(Linux)
+            case .socketLoop(let timer): timer.cancel()
+            #endif
+            }
+        }
+    }
+
     func stop() -> EventLoopFuture<Void> {
         stopping = true
+        letAnswersWait(false)
         tick?.cancel()
         tick = nil
         // Arrivals still waiting for a connection were never sent.

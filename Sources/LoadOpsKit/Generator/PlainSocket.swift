@@ -10,6 +10,10 @@ import NIOCore
 /// open (watched for reading; for writing too only while a request did not fit the socket buffer)
 /// → closed. The connection hears of it as a channel handler would: active, read, error, inactive,
 /// and a close while connected tells it at once (as NIO does), so its state never lags the socket's.
+///
+/// On a loop that defers reads, an open socket sits in the loop's deferred set while nothing is half
+/// done, and in the set that wakes the loop while a request is partly written or an answer partly
+/// read (the peer may be waiting for room); its reads carry the kernel's arrival time.
 final class PlainSocket {
     private enum State {
         case connecting
@@ -28,6 +32,8 @@ final class PlainSocket {
     private var connectTimeout: Scheduled<Void>?
     /// What a full socket buffer did not take yet.
     private var unsent: ByteBuffer?
+    /// In the loop's deferred set (only on a loop that defers reads).
+    private var deferred = false
 
     private init(loop: SocketEventLoop, fd: Int32, connection: LoadConnection) {
         self.loop = loop
@@ -53,6 +59,7 @@ final class PlainSocket {
             loop.assumeIsolated().execute { onFailure(FailureClassifier.classify(errno: code)) }
             return
         }
+        if loop.defersReads { _ = csl_enable_receive_times(fd) }
         let socket = PlainSocket(loop: loop, fd: fd, connection: connection)
         socket.connectFailed = onFailure
         connection.attach(socket)
@@ -84,7 +91,11 @@ final class PlainSocket {
             connectTimeout?.cancel()
             connectTimeout = nil
             connectFailed = nil
-            loop.watch(fd: fd, token: token, writable: false)
+            if loop.defersReads {
+                place()
+            } else {
+                loop.watch(fd: fd, token: token, writable: false)
+            }
             connection?.becameActive()
         case .open:
             if flags & UInt32(CSL_WRITABLE) != 0 && unsent != nil {
@@ -138,7 +149,11 @@ final class PlainSocket {
             return
         }
         unsent = bytes
-        loop.watch(fd: fd, token: token, writable: true)
+        if deferred {
+            place()
+        } else {
+            loop.watch(fd: fd, token: token, writable: true)
+        }
     }
 
     private func flushUnsent() {
@@ -146,6 +161,16 @@ final class PlainSocket {
         unsent = nil
         loop.watch(fd: fd, token: token, writable: false)
         send(&bytes)
+        place()
+    }
+
+    /// On a loop that defers reads: into its deferred set while nothing is half done, else out of it.
+    private func place() {
+        guard loop.defersReads, case .open = state else { return }
+        let wanted = unsent == nil && !(connection?.isPartway ?? false)
+        guard wanted != deferred else { return }
+        loop.move(fd: fd, token: token, deferred: wanted, writable: unsent != nil)
+        deferred = wanted
     }
 
     /// Reads what the socket has, handing each read to the connection. An answer larger than the
@@ -156,13 +181,17 @@ final class PlainSocket {
             loop.readBuffer.clear()
             var result = 0
             var filled = false
+            var arrived: Int64 = 0
+            let timed = loop.defersReads
             loop.readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: SocketEventLoop.readBufferSize) { space in
-                result = csl_recv(fd, space.baseAddress, UInt(space.count))
+                result = timed ? csl_recv_timed(fd, space.baseAddress, UInt(space.count), &arrived)
+                    : csl_recv(fd, space.baseAddress, UInt(space.count))
                 filled = result == space.count
                 return max(result, 0)
             }
             if result > 0 {
-                connection.received(loop.readBuffer)
+                connection.received(loop.readBuffer, arrivedNanos: arrived > 0 ? Self.uptimeNanos(ofRealtime: arrived) : 0)
+                if timed { place() }
                 if !filled { return }
             } else if result == 0 {
                 close()  // the server closed the connection
@@ -174,6 +203,12 @@ final class PlainSocket {
                 return
             }
         }
+    }
+
+    /// The kernel dates packets by the wall clock; the generator times requests by uptime.
+    private static func uptimeNanos(ofRealtime nanos: Int64) -> UInt64 {
+        let offset = csl_realtime_nanos() &- Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds)
+        return UInt64(truncatingIfNeeded: max(nanos &- offset, 1))
     }
 
     private func failOpen(_ error: IOError) {

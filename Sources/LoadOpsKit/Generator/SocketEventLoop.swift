@@ -17,6 +17,13 @@ import NIOCore
 /// One pass of the loop: tasks, then waiting for sockets (until the next timer is due), then the
 /// sockets that are ready, then the timers that are due. Everything but `execute`, `scheduleTask`,
 /// `Scheduled.cancel` and shutdown happens on the loop's thread.
+///
+/// Answers that may wait: an open model wakes the loop for each arrival, and waking it once more for
+/// each answer doubles what the process spends sleeping and waking (tens of µs a time on a virtual
+/// machine, more than the request itself). A loop set up with `deferReads()` keeps its open sockets
+/// in a second epoll set, looked at on every pass, which wakes the loop only while a worker asks for
+/// it (`letReadsWait(false)`: arrivals queued, the run stopping, the next arrival far off). Answers
+/// read late keep their time: the kernel notes when each packet arrived (SO_TIMESTAMPNS).
 final class SocketEventLoop: EventLoop, @unchecked Sendable {
     // Shared with other threads, guarded by `lock`.
     private let lock = NIOLock()
@@ -46,8 +53,15 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
     private var releasedTokens: [Int] = []
     /// The loop's one read buffer: answers are handled as they are read, so no socket keeps its own.
     var readBuffer: ByteBuffer
+    /// With `deferReads()`: the epoll set of the open sockets whose answers may wait, -1 without.
+    private var deferredEpoll: Int32 = -1
+    /// Whether `deferredEpoll` is watched by `epoll`, so that its sockets wake the loop.
+    private var deferredWakesLoop = true
+    /// Sockets open their descriptors for timed reads and move to the deferred set once connected.
+    private(set) var defersReads = false
 
     private static let wakeUpToken = UInt64.max
+    private static let deferredToken = UInt64.max - 1
     static let readBufferSize = 64 * 1024
 
     /// Starts the loop's thread. Throws when the system gives no epoll instance or thread.
@@ -160,6 +174,15 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         })
     }
 
+    /// Runs `body` on the loop once `due` (uptime nanoseconds) has come, unless the returned timer is
+    /// cancelled first. Call on the loop. Unlike `scheduleTask` it makes no promise (nor the generic
+    /// metadata lookups one costs): for work that sets a timer per request.
+    func runAt(uptimeNanos due: UInt64, _ body: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(run: body, fail: { _ in })
+        addTimer(timer, due: due)
+        return timer
+    }
+
     private func addTimer(_ timer: LoopTimer, due: UInt64) {
         if shutdownStarted {
             timer.fail(EventLoopError.shutdown)
@@ -217,6 +240,40 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         _ = csl_epoll_watch(epoll, fd, 0, writable ? 1 : 0, UInt64(token))
     }
 
+    /// From now on, this loop's open sockets go to a set whose answers may wait for the loop's next
+    /// pass (see the type's comment); until `letReadsWait(true)`, they still wake it. Without a second
+    /// epoll instance, reads stay as they are.
+    func deferReads() {
+        guard !defersReads else { return }
+        let set = csl_epoll_create()
+        guard set >= 0 else { return }
+        guard csl_epoll_watch(epoll, set, 1, 0, Self.deferredToken) == 0 else {
+            Glibc.close(set)
+            return
+        }
+        deferredEpoll = set
+        deferredWakesLoop = true
+        defersReads = true
+    }
+
+    /// Whether answers in the deferred set may wait for the loop's next pass instead of waking it.
+    func letReadsWait(_ wait: Bool) {
+        guard defersReads, deferredWakesLoop == wait else { return }
+        if wait {
+            _ = csl_epoll_unwatch(epoll, deferredEpoll)
+        } else {
+            _ = csl_epoll_watch(epoll, deferredEpoll, 1, 0, Self.deferredToken)
+        }
+        deferredWakesLoop = !wait
+    }
+
+    /// Moves an open socket into the deferred set (`deferred`) or back to the one that wakes the loop.
+    func move(fd: Int32, token: Int32, deferred: Bool, writable: Bool) {
+        guard defersReads else { return }
+        _ = csl_epoll_unwatch(deferred ? epoll : deferredEpoll, fd)
+        _ = csl_epoll_watch(deferred ? deferredEpoll : epoll, fd, 1, writable ? 1 : 0, UInt64(token))
+    }
+
     /// Forgets a socket whose descriptor was closed (which took it out of epoll).
     func unregister(token: Int32) {
         sockets[Int(token)] = nil
@@ -238,29 +295,45 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
                 let now = NIODeadline.now().uptimeNanoseconds
                 timeout = next.due > now ? Int64(next.due - now) : 0
             }
-            let count = tokens.withUnsafeMutableBufferPointer { tokens in
-                flags.withUnsafeMutableBufferPointer { flags in
-                    csl_epoll_wait(epoll, tokens.baseAddress, flags.baseAddress, Int32(capacity), timeout)
-                }
-            }
-            if count > 0 {
-                for index in 0..<Int(count) {
-                    let token = tokens[index]
-                    if token == Self.wakeUpToken {
-                        var value: UInt64 = 0
-                        _ = read(wakeUpFD, &value, MemoryLayout<UInt64>.size)
-                        continue
-                    }
+            var deferredReady = false
+            var count = wait(epoll, timeout: timeout, tokens: &tokens, flags: &flags)
+            for index in 0..<Int(max(count, 0)) {
+                let token = tokens[index]
+                if token == Self.wakeUpToken {
+                    var value: UInt64 = 0
+                    _ = read(wakeUpFD, &value, MemoryLayout<UInt64>.size)
+                } else if token == Self.deferredToken {
+                    deferredReady = true
+                } else {
                     sockets[Int(token)]?.handle(flags[index])
                 }
-                if !releasedTokens.isEmpty {
-                    freeTokens.append(contentsOf: releasedTokens)
-                    releasedTokens.removeAll(keepingCapacity: true)
-                }
+            }
+            // Answers that waited are read before the timers run: an arrival due now finds their
+            // connections free.
+            if defersReads && (deferredReady || !deferredWakesLoop) {
+                repeat {
+                    count = wait(deferredEpoll, timeout: 0, tokens: &tokens, flags: &flags)
+                    for index in 0..<Int(max(count, 0)) {
+                        sockets[Int(tokens[index])]?.handle(flags[index])
+                    }
+                } while count == Int32(capacity)
+            }
+            if !releasedTokens.isEmpty {
+                freeTokens.append(contentsOf: releasedTokens)
+                releasedTokens.removeAll(keepingCapacity: true)
             }
             runDueTimers()
         }
         shutDown()
+    }
+
+    private func wait(_ set: Int32, timeout: Int64, tokens: inout [UInt64], flags: inout [UInt32]) -> Int32 {
+        let capacity = Int32(min(tokens.count, flags.count))
+        return tokens.withUnsafeMutableBufferPointer { tokens in
+            flags.withUnsafeMutableBufferPointer { flags in
+                csl_epoll_wait(set, tokens.baseAddress, flags.baseAddress, capacity, timeout)
+            }
+        }
     }
 
     /// Runs the tasks queued so far; returns whether a shutdown was asked for (read under the same
@@ -313,13 +386,14 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
         for task in tasks { task() }
         tasks.removeAll()
         Glibc.close(wakeUpFD)
+        if deferredEpoll >= 0 { Glibc.close(deferredEpoll) }
         Glibc.close(epoll)
         for (queue, callback) in callbacks { queue.async { callback(nil) } }
     }
 }
 
 /// A timer of `SocketEventLoop`: fires once, or is cancelled or failed before.
-private final class LoopTimer {
+final class LoopTimer {
     private var run: (() -> Void)?
     private var failure: ((Error) -> Void)?
 
