@@ -50,6 +50,7 @@ HTTPS_WRK_RATIO_TARGET = 0.97
 LARGE_ANSWER_PATH = "/64k"
 LARGE_ANSWER_BYTES = 64 * 1024
 FLOOR_NAME = "exact-arrival C loop"
+FLOOR_DEFERRED_NAME = "exact-arrival C loop, answers read at the next arrival"
 
 
 class Nginx:
@@ -295,9 +296,11 @@ class Tools:
                     achieved=agg["requests"] / doc["duration_seconds"] if doc["duration_seconds"] else 0)
 
 
-    def floor(self, executable, seconds, rate):
-        """The exact-arrival C loop: what the usual open-model design costs here, with no work of its own."""
-        out, cpu, rss, wall, _ = timed([executable, str(self.nginx.port), str(rate), str(seconds)], self.workdir, seconds + 30)
+    def floor(self, executable, seconds, rate, deferred=False):
+        """The exact-arrival C loop: what the usual open-model design costs here, with no work of its own
+        (`deferred`: with answers read at the next arrival's wake-up, as loadops reads them)."""
+        out, cpu, rss, wall, _ = timed([executable, str(self.nginx.port), str(rate), str(seconds)] + (["deferred"] if deferred else []),
+                                       self.workdir, seconds + 30)
         answers = number(r"^answers (\d+) errors (\d+) sent (\d+)", out, 0, int)
         sent = number(r"^answers \d+ errors \d+ sent (\d+)", out, rate * seconds, int)
         return dict(requests=answers, errors=sent - answers, cpu=cpu, rss=rss, wall=wall, p50=None, p99=None, raw=out)
@@ -327,7 +330,9 @@ def flow_config(host, as_flow, out_dir):
 FLOOR_SOURCE = r"""/* A minimal open-model generator: one keep-alive connection, a request sent at each
  * exact arrival time (absolute deadlines, asleep in epoll_pwait2 until each), and every answer read
  * when it arrives (a wake-up each), and nothing else: what the usual design of an open-model generator
- * costs on this machine before any work of its own. Usage: floor PORT RATE SECONDS.
+ * costs on this machine before any work of its own. With a fourth argument `deferred`, answers do not
+ * wake it: each is read when it wakes for the next arrival (one wake-up per request, not two).
+ * Usage: floor PORT RATE SECONDS [deferred].
  * Prints "answers A errors E sent S"; exits 1 when it cannot connect or the connection fails. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -410,10 +415,11 @@ static void wait_until(int epoll_fd, int fd, long long deadline) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s PORT RATE SECONDS\n", argv[0]);
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "deferred") == 0)) {
+        fprintf(stderr, "usage: %s PORT RATE SECONDS [deferred]\n", argv[0]);
         return 2;
     }
+    int deferred = argc == 5;
     int port = atoi(argv[1]);
     long long rate = atoll(argv[2]);
     long long seconds = atoll(argv[3]);
@@ -435,11 +441,15 @@ int main(int argc, char **argv) {
     if (epoll_fd < 0) fail("epoll_create1");
     struct epoll_event interest = { .events = EPOLLIN, .data.fd = fd };
     if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &interest) < 0) fail("epoll_ctl");
+    /* Deferred: the waits between arrivals watch nothing, so only the deadline wakes the loop. */
+    int idle_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (idle_fd < 0) fail("epoll_create1");
 
     long long total = rate * seconds;
     long long start = now_ns();
     for (long long i = 1; i <= total; i++) {
-        wait_until(epoll_fd, fd, start + i * 1000000000LL / rate);
+        wait_until(deferred ? idle_fd : epoll_fd, fd, start + i * 1000000000LL / rate);
+        if (deferred) read_answers(fd);
         ssize_t sent = send(fd, request, sizeof request - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent != (ssize_t)(sizeof request - 1)) {
             if (sent >= 0) errno = 0;
@@ -456,6 +466,7 @@ int main(int argc, char **argv) {
         if (ready > 0) read_answers(fd);
     }
     printf("answers %lld errors %lld sent %lld\n", answers, errors, total);
+    close(idle_fd);
     close(epoll_fd);
     close(fd);
     return answers + errors == total ? 0 : 1;
@@ -552,7 +563,7 @@ def main():
         Scenario("closed, 50 connections, HTTPS", 50, None, ["loadops", "wrk -t1", "wrk -t2"],
                  tls=True, wrk_target=HTTPS_WRK_RATIO_TARGET, quick=True),
         Scenario("closed, 2000 connections", 2000, None, ["loadops", "wrk -t1", "wrk -t2", "hey", "locust"]),
-        Scenario("open model, 1000 requests/s", 10, 1000, ["loadops", "wrk -t2"] + ([FLOOR_NAME] if floor else []),
+        Scenario("open model, 1000 requests/s", 10, 1000, ["loadops", "wrk -t2"] + ([FLOOR_NAME, FLOOR_DEFERRED_NAME] if floor else []),
                  quick=True),
         Scenario("closed, 10000 connections", 10000, None, ["loadops", "wrk -t1", "wrk -t2"]),
         Scenario("flow of three steps against the same requests as endpoints, 50 users", 50, None,
@@ -580,8 +591,8 @@ def main():
                                           binary=os.path.abspath(args.baseline_binary), path=sc.path, tls=sc.tls)
                     elif tool.startswith("wrk"):
                         r = tools.wrk(connections, seconds, rate=rate, threads=int(tool[-1]), path=sc.path, tls=sc.tls)
-                    elif tool == FLOOR_NAME:
-                        r = tools.floor(floor, seconds, rate)
+                    elif tool in (FLOOR_NAME, FLOOR_DEFERRED_NAME):
+                        r = tools.floor(floor, seconds, rate, deferred=tool == FLOOR_DEFERRED_NAME)
                     else:
                         r = getattr(tools, tool)(connections, seconds)
                     time.sleep(0.5)  # let nginx finish closing
@@ -597,8 +608,8 @@ def main():
                         problems.append(f"{name}: loadops counted {r['requests']} requests, nginx {r['nginx']}")
                     if r["requests"] == 0:
                         problems.append(f"{name}: {tool} completed no request")
-                    if tool == FLOOR_NAME and (r["errors"] or r["requests"] != r["nginx"]):
-                        problems.append(f"{name}: the {FLOOR_NAME} got {r['requests']} good answers, {r['errors']} missing "
+                    if tool in (FLOOR_NAME, FLOOR_DEFERRED_NAME) and (r["errors"] or r["requests"] != r["nginx"]):
+                        problems.append(f"{name}: the {tool} got {r['requests']} good answers, {r['errors']} missing "
                                         f"or failed, nginx counted {r['nginx']}: {r['raw'].strip()[-300:]}")
     finally:
         nginx.stop()
@@ -732,6 +743,12 @@ def main():
                                  "(one keep-alive connection, a request sent at each exact arrival time, a wake-up for "
                                  "each answer, nothing else: the usual design of an open-model generator with none of "
                                  f"a generator's own work), loadops spent **{cpu / floor_cpu:.2f}×** its CPU.")
+                    deferred_runs = results.get((name, FLOOR_DEFERRED_NAME), [])
+                    if deferred_runs:
+                        deferred_cpu = statistics.median([r["cpu"] for r in deferred_runs])
+                        lines.append(f"Reading each answer at the next arrival's wake-up instead (one wake-up per request, "
+                                     f"as loadops does), the same loop spends {deferred_cpu * 10 / seconds:.2f}: no "
+                                     f"generator that sends each request at its exact time spends much less here.")
                 else:
                     lines.append(f"The {FLOOR_NAME} was not run" + (f": {floor_note}." if floor_note else "."))
                 lines.append("")

@@ -253,6 +253,37 @@ struct PreflightServiceTests {
         #expect(stopped.message == "API is not responding: connection refused (127.0.0.1:\(port))")
     }
 
+    /// The HTTP check's own client (SwiftNIO, not URLSession): certificates are checked, a user and
+    /// password in the URL log in and are never shown, and the binary loads no libcurl.
+    @Test func httpCheckOverTLSAndBasicAuthentication() async throws {
+        let nginx = try NginxServer(tls: true, basicAuthUsers: [("probe", "s3cret-pw")])
+        try await nginx.waitUntilReady()
+        let tlsPort = try #require(nginx.tlsPort)
+        let report = try await preflight(
+            """
+            - name: Private
+              kind: http
+              url: http://probe:s3cret-pw@127.0.0.1:\(nginx.port)/private/x
+            - name: Wrong password
+              kind: http
+              url: http://probe:nope@127.0.0.1:\(nginx.port)/private/x
+            - name: Self-signed
+              kind: http
+              url: https://127.0.0.1:\(tlsPort)/
+            """)
+        await nginx.stop()
+        #expect(report.results.map(\.status) == [.passed, .failed, .failed], "\(report.results.map(\.message))")
+        #expect(report.results[1].message.hasPrefix("Wrong password is not responding: HTTP 401, expected 200"))
+        #expect(report.results[2].message.hasPrefix("Self-signed is not responding: TLS handshake failed: "), "\(report.results[2].message)")
+        #expect(!report.results[2].message.contains("--insecure"))
+        let shown = report.text(strict: false) + report.json(strict: false)
+        #expect(!shown.contains("s3cret-pw") && !shown.contains("nope@"), "\(shown)")
+
+        let linked = try await ChildProcess.run("/usr/bin/ldd", [TestSupport.binary])
+        #expect(linked.status == 0)
+        #expect(!linked.stdout.contains("libcurl"), "loadops links libcurl again: \(linked.stdout)")
+    }
+
     @Test func tcpReachableAndRefused() async throws {
         try await RedisTestServer.with(password: nil) { server in
             let open = try only(try await preflight("- kind: tcp\n  address: 127.0.0.1:\(server.port)\n"))

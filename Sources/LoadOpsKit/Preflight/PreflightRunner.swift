@@ -2,10 +2,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// `loadops preflight`: runs a checklist's checks concurrently, each within its time limit, and
 /// reports them in the checklist's order.
 public enum PreflightRunner {
@@ -126,25 +122,20 @@ struct PreflightProbe: Sendable {
 
     private func http(url: String, expected: [Int], budget: Double?) async -> PreflightResult {
         let shownURL = Redaction.redactURL(url)
-        guard let target = URL(string: url) else { return failed("not a valid URL: \(shownURL)") }
-        var request = URLRequest(url: target)
-        request.timeoutInterval = connectLimit
-        request.httpMethod = "GET"
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = connectLimit
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
         let started = ContinuousClock.now
-        let response: URLResponse
+        let status: Int
         do {
-            (_, response) = try await session.data(for: request)
+            status = try await HTTPGetClient.get(url, connectTimeout: connectLimit, accept: "*/*", userAgent: "loadops-preflight",
+                                                 keepBodyUpTo: nil).status
+        } catch let failure as HTTPGetClient.Failure {
+            if case .notHTTP = failure.kind { return failed("not a valid URL: \(shownURL)") }
+            return failed(failure.description, details: ["url": .text(shownURL)])
         } catch {
-            return failed(Self.httpReason(error, url: target, timeout: check.timeout), details: ["url": .text(shownURL)])
+            return failed("\(error)", details: ["url": .text(shownURL)])
         }
         let milliseconds = Milliseconds.from(seconds: PreflightRunner.seconds(since: started))
         let latency = "\(Int(milliseconds.rounded())) ms"
         var details: [String: PreflightDetail] = ["url": .text(shownURL), "latency_ms": .rounded(milliseconds, digits: 1)]
-        guard let status = (response as? HTTPURLResponse)?.statusCode else { return failed("no HTTP response", details: details) }
         details["status"] = .count(status)
         guard expected.contains(status) else {
             let wanted = expected.map(String.init).joined(separator: " or ")
@@ -155,20 +146,6 @@ struct PreflightProbe: Sendable {
             return result(.warning, "\(check.name) is slow (\(latency), budget \(Int(Milliseconds.from(seconds: budget).rounded())) ms)", details: details)
         }
         return result(.passed, "\(check.name) is healthy (\(latency))", details: details)
-    }
-
-    private static func httpReason(_ error: any Error, url: URL, timeout: Double) -> String {
-        let address = "\(url.host ?? "?"):\(url.port ?? (url.scheme == "https" ? 443 : 80))"
-        guard let urlError = error as? URLError else { return "\(error.localizedDescription) (\(address))" }
-        switch urlError.code {
-        case .cannotConnectToHost: return "connection refused (\(address))"
-        case .timedOut: return "no answer within \(DurationParser.format(timeout)) (\(address))"
-        case .cannotFindHost, .dnsLookupFailed: return "cannot resolve the host name (\(address))"
-        case .networkConnectionLost: return "the server closed the connection (\(address))"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid:
-            return "TLS handshake failed (\(address))"
-        default: return "\(urlError.localizedDescription) (\(address))"
-        }
     }
 
     // MARK: postgres
