@@ -309,14 +309,16 @@ final class SocketEventLoop: EventLoop, @unchecked Sendable {
                 }
             }
             // Answers that waited are read before the timers run: an arrival due now finds their
-            // connections free.
+            // connections free. A few rounds at most, so that busy sockets cannot hold up the timers.
             if defersReads && (deferredReady || !deferredWakesLoop) {
+                var rounds = 0
                 repeat {
                     count = wait(deferredEpoll, timeout: 0, tokens: &tokens, flags: &flags)
                     for index in 0..<Int(max(count, 0)) {
                         sockets[Int(tokens[index])]?.handle(flags[index])
                     }
-                } while count == Int32(capacity)
+                    rounds += 1
+                } while count == Int32(capacity) && rounds < 4
             }
             if !releasedTokens.isEmpty {
                 freeTokens.append(contentsOf: releasedTokens)
