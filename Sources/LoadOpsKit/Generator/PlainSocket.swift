@@ -32,8 +32,10 @@ final class PlainSocket {
     private var connectTimeout: Scheduled<Void>?
     /// What a full socket buffer did not take yet.
     private var unsent: ByteBuffer?
-    /// In the loop's deferred set (only on a loop that defers reads).
-    private var deferred = false
+    /// What epoll watches the socket for now: in the loop's deferred set (only on a loop that defers
+    /// reads), and for writing too. Connecting sockets are watched for writing in the main set.
+    private var inDeferredSet = false
+    private var watchedForWriting = true
 
     private init(loop: SocketEventLoop, fd: Int32, connection: LoadConnection) {
         self.loop = loop
@@ -91,11 +93,7 @@ final class PlainSocket {
             connectTimeout?.cancel()
             connectTimeout = nil
             connectFailed = nil
-            if loop.defersReads {
-                place()
-            } else {
-                loop.watch(fd: fd, token: token, writable: false)
-            }
+            place()
             connection?.becameActive()
         case .open:
             if flags & UInt32(CSL_WRITABLE) != 0 && unsent != nil {
@@ -149,28 +147,32 @@ final class PlainSocket {
             return
         }
         unsent = bytes
-        if deferred {
-            place()
-        } else {
-            loop.watch(fd: fd, token: token, writable: true)
-        }
+        place()
     }
 
     private func flushUnsent() {
         guard var bytes = unsent else { return }
         unsent = nil
-        loop.watch(fd: fd, token: token, writable: false)
         send(&bytes)
         place()
     }
 
-    /// On a loop that defers reads: into its deferred set while nothing is half done, else out of it.
+    /// Brings what epoll watches in line with the open socket's state: writing only while bytes wait to
+    /// be sent; on a loop that defers reads, the deferred set while nothing is half done.
     private func place() {
-        guard loop.defersReads, case .open = state else { return }
-        let wanted = unsent == nil && !(connection?.isPartway ?? false)
-        guard wanted != deferred else { return }
-        loop.move(fd: fd, token: token, deferred: wanted, writable: unsent != nil)
-        deferred = wanted
+        guard case .open = state else { return }
+        let writing = unsent != nil
+        let deferring = loop.defersReads && !writing && !(connection?.isPartway ?? false)
+        if deferring != inDeferredSet {
+            loop.move(fd: fd, token: token, deferred: deferring, writable: writing)
+        } else if writing != watchedForWriting {
+            // Only sockets in the main set are watched for writing.
+            loop.watch(fd: fd, token: token, writable: writing)
+        } else {
+            return
+        }
+        inDeferredSet = deferring
+        watchedForWriting = writing
     }
 
     /// Reads what the socket has, handing each read to the connection. An answer larger than the
